@@ -1,0 +1,45 @@
+# openbeat: the two commands are `make run` and `make test`; everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Where `make run` keeps its broker, its dev key and the published tree (all ignored by git).
+VAR := var
+export OPENBEAT_STORE ?= $(CURDIR)/$(VAR)/store
+
+.PHONY: run test lint bench up down topics clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+up: venv
+	@infra/kafka.sh start
+
+down:
+	@infra/kafka.sh stop
+
+topics: up
+	@$(BIN)/openbeat topics apply
+
+run: venv up
+	@bash infra/run-demo.sh
+
+test: venv
+	@$(BIN)/python -m pytest -q
+
+lint: venv
+	@$(BIN)/ruff check services tests
+	@$(BIN)/ruff format --check services tests
+	@$(BIN)/mypy
+
+bench: venv up
+	@$(BIN)/python -m bench.run
+
+clean: down
+	rm -rf $(VAR) infra/kafka/run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,134 @@
+"""A deployment's city: name, time zone, bounding box and districts, loaded from one TOML file.
+
+Validation, imports (local time to UTC), anonymization (grid origin, district fallback) and
+object keys (district ids) all rely on it, so it is validated strictly at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from openbeat.paths import JURISDICTIONS_DIR
+
+logger = logging.getLogger(__name__)
+
+# District ids become parts of object keys (feeds/districts/<id>.rss), so they are restricted to
+# characters that are safe in a URL path segment and a file name on every platform.
+DISTRICT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+
+
+class JurisdictionError(ValueError):
+    """A jurisdiction file that cannot be used; the message names the file and the field."""
+
+
+class BoundingBox(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_lat: float = Field(ge=-90, le=90)
+    max_lat: float = Field(ge=-90, le=90)
+    min_lon: float = Field(ge=-180, le=180)
+    max_lon: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BoundingBox:
+        if self.min_lat >= self.max_lat or self.min_lon >= self.max_lon:
+            raise ValueError("bbox needs min_lat < max_lat and min_lon < max_lon")
+        return self
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+
+
+class District(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=DISTRICT_ID_PATTERN)
+    name: str = Field(min_length=1)
+    centroid: tuple[float, float] | None = None
+
+
+class Jurisdiction(BaseModel):
+    """One city. `districts` is the closed list of district ids events may name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=DISTRICT_ID_PATTERN)
+    name: str
+    timezone: str
+    publisher: str = "City open-data team"
+    contact_email: str = "opendata@example.org"
+    homepage: str = "https://example.org"
+    bbox: BoundingBox
+    districts: tuple[District, ...] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _unique_districts(self) -> Jurisdiction:
+        ids = [d.id for d in self.districts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate district ids: {', '.join(dupes)}")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def district_ids(self) -> frozenset[str]:
+        return frozenset(d.id for d in self.districts)
+
+    def district(self, district_id: str) -> District | None:
+        for d in self.districts:
+            if d.id == district_id:
+                return d
+        return None
+
+    def to_utc(self, local: datetime) -> datetime:
+        """A naive local wall-clock time (as city exports give them) as an aware UTC datetime."""
+        from datetime import UTC
+
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=self.zone)
+        return local.astimezone(UTC)
+
+    def local_date(self, moment: datetime) -> datetime:
+        """The same instant on the jurisdiction's wall clock (for dates and ISO weeks)."""
+        return moment.astimezone(self.zone)
+
+
+def load_jurisdiction(name_or_path: str | Path) -> Jurisdiction:
+    """Load `infra/jurisdictions/<name>.toml`, or a TOML file given by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = JURISDICTIONS_DIR / f"{name_or_path}.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        known = ", ".join(sorted(p.stem for p in JURISDICTIONS_DIR.glob("*.toml")))
+        raise JurisdictionError(
+            f"jurisdiction file {path} not found (shipped: {known}); set OPENBEAT_JURISDICTION"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise JurisdictionError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return Jurisdiction.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise JurisdictionError(f"{path}: field {where}: {first['msg']}") from exc

@@ -1,0 +1,70 @@
+"""Settings, read from the environment (prefix OPENBEAT_) and nowhere else.
+
+One class per service, all sharing the connection settings of `CommonSettings`. Field
+descriptions double as the `--help` text of the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from openbeat.paths import REPO_ROOT, TOPICS_FILE
+
+
+class CommonSettings(BaseSettings):
+    """Connection and deployment settings every service and command shares."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENBEAT_", extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated"
+    )
+    jurisdiction: str = Field(
+        "sample",
+        description="Jurisdiction: a name under infra/jurisdictions/ or a path to a TOML file",
+    )
+    topics_file: Path = Field(TOPICS_FILE, description="Declarative topic list (TOML)")
+    schemas_dir: Path = Field(REPO_ROOT / "schemas", description="Folder of Avro schemas (.avsc)")
+    store: str = Field(
+        str(REPO_ROOT / "var" / "store"),
+        description="Where releases and feeds go: a local folder or s3://bucket/prefix",
+    )
+    s3_endpoint: str | None = Field(
+        None, description="S3 endpoint URL for MinIO or another S3-compatible store"
+    )
+    s3_access_key: SecretStr | None = Field(None, description="S3 access key id")
+    s3_secret_key: SecretStr | None = Field(None, description="S3 secret access key")
+    s3_region: str = Field("us-east-1", description="S3 region")
+    policy: Path | None = Field(
+        None, description="Privacy policy file (TOML); the shipped defaults when unset"
+    )
+    log_level: str = Field("INFO", description="Logging level")
+
+
+class EmitSettings(CommonSettings):
+    """The agency emitter (`openbeat emit`)."""
+
+    emit_linger_ms: int = Field(
+        20, description="Producer linger: how long to wait to fill a batch (ms)"
+    )
+    emit_batch_bytes: int = Field(262144, description="Producer batch size (bytes)")
+    emit_compression: str | None = Field(
+        None, description="Producer compression: gzip, snappy, lz4, zstd or none"
+    )
+
+
+class AnonymizerSettings(CommonSettings):
+    """The anonymizer service (raw topics to public topics)."""
+
+    pseudonym_key: SecretStr | None = Field(
+        None, description="Secret key for HMAC-SHA256 public ids (required in production)"
+    )
+    allow_dev_key: bool = Field(
+        False, description="Allow a built-in development key when no pseudonym key is set"
+    )
+    future_skew_seconds: int = Field(
+        300, description="How far in the future a timestamp may be before it is rejected"
+    )
