@@ -26,6 +26,11 @@ class CommonSettings(BaseSettings):
         "sample",
         description="Jurisdiction: a name under infra/jurisdictions/ or a path to a TOML file",
     )
+    topic_namespace: str = Field(
+        "openbeat",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        description="First part of every topic name (openbeat.raw.incidents, ...)",
+    )
     topics_file: Path = Field(TOPICS_FILE, description="Declarative topic list (TOML)")
     schemas_dir: Path = Field(REPO_ROOT / "schemas", description="Folder of Avro schemas (.avsc)")
     store: str = Field(
@@ -68,3 +73,14 @@ class AnonymizerSettings(CommonSettings):
     future_skew_seconds: int = Field(
         300, description="How far in the future a timestamp may be before it is rejected"
     )
+
+
+class RunSettings(CommonSettings):
+    """What every streaming service needs to join its consumer group."""
+
+    instance_id: str = Field(
+        "0",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Unique id of this copy of a service; keep it across restarts of that copy",
+    )
+    max_batch: int = Field(2000, ge=1, description="Most input messages in one transaction")

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: the whole pipeline once, on the embedded defaults (local broker, local folder store).
+# Idempotent: the sample is emitted once per broker data folder, and re-running the services
+# over already consumed topics changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=.venv/bin
+var=var
+mkdir -p "$var"
+export OPENBEAT_STORE="${OPENBEAT_STORE:-$PWD/$var/store}"
+
+# A local development key, made once. Production sets OPENBEAT_PSEUDONYM_KEY from a secret store.
+if [[ -z "${OPENBEAT_PSEUDONYM_KEY:-}" ]]; then
+  keyfile="$var/dev-pseudonym.key"
+  if [[ ! -s "$keyfile" ]]; then
+    (umask 077; $bin/python -c 'import secrets; print(secrets.token_hex(32))' > "$keyfile")
+  fi
+  export OPENBEAT_PSEUDONYM_KEY="$(cat "$keyfile")"
+  echo "WARNING: using the local development pseudonym key in $keyfile;" \
+       "set OPENBEAT_PSEUDONYM_KEY to a real secret before publishing anything." >&2
+fi
+
+echo "== topics"
+$bin/openbeat topics apply
+
+marker="${OPENBEAT_KAFKA_HOME:-infra/kafka/run}/data/.openbeat-sample-emitted"
+samples="${OPENBEAT_SAMPLE_EVENTS:-3000}"
+if [[ -f "$marker" ]]; then
+  echo "== sample already emitted to this broker ($(cat "$marker")); not sending it twice"
+else
+  echo "== emitting $samples sample events (seed 1)"
+  $bin/openbeat emit --sample "$samples" --seed 1 --no-progress
+  echo "$samples events, seed 1, $(date -u +%FT%TZ)" > "$marker"
+fi
+
+echo "== running the services until every input is consumed"
+$bin/openbeat run --until-idle
+
+echo
+echo "Done. Look at:"
+echo "  store (releases and feeds): $OPENBEAT_STORE"
+echo "  Kafka topics:               openbeat.public.*, openbeat.deadletter on 127.0.0.1:${OPENBEAT_KAFKA_PORT:-9092}"

@@ -1,0 +1,126 @@
+"""Building each streaming service from settings, and running them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from openbeat.runtime.loop import LoopConfig, LoopStats, Processor, StopFlag, run_loop
+from openbeat.runtime.settings import AnonymizerSettings, RunSettings
+
+logger = logging.getLogger(__name__)
+
+# A well-known key: pseudonyms made with it can be reversed by anyone who has this source,
+# so it is only ever used when the operator explicitly allows it (make run does, and warns).
+DEV_PSEUDONYM_KEY = b"openbeat-development-key-not-secret"
+
+
+class ConfigurationError(ValueError):
+    """A setting that stops a service from starting; the message names the variable."""
+
+
+def pseudonym_key(settings: AnonymizerSettings) -> bytes:
+    if settings.pseudonym_key is not None:
+        key = settings.pseudonym_key.get_secret_value().encode()
+        if len(key) < 16:
+            raise ConfigurationError(
+                "OPENBEAT_PSEUDONYM_KEY is too short: use at least 16 characters, "
+                "e.g. the output of `openssl rand -hex 32`"
+            )
+        return key
+    if settings.allow_dev_key:
+        logger.warning(
+            "OPENBEAT_PSEUDONYM_KEY is not set: using the public development key; "
+            "public ids are NOT safe to publish"
+        )
+        return DEV_PSEUDONYM_KEY
+    raise ConfigurationError(
+        "OPENBEAT_PSEUDONYM_KEY is not set: set it to a secret of 16+ characters "
+        "(e.g. `openssl rand -hex 32`), or OPENBEAT_ALLOW_DEV_KEY=1 for local testing only"
+    )
+
+
+def build_anonymizer(settings: AnonymizerSettings) -> Processor:
+    from openbeat.contracts.codec import SchemaStore
+    from openbeat.contracts.jurisdiction import load_jurisdiction
+    from openbeat.contracts.offenses import load_offense_table
+    from openbeat.pipeline.anonymizer import AnonymizerProcessor
+    from openbeat.privacy.policy import load_policy
+    from openbeat.runtime.topics import TopicNames
+
+    return AnonymizerProcessor(
+        names=TopicNames(settings.topic_namespace),
+        schemas=SchemaStore.load(settings.schemas_dir),
+        jurisdiction=load_jurisdiction(settings.jurisdiction),
+        offenses=load_offense_table(),
+        policy=load_policy(settings.policy),
+        key=pseudonym_key(settings),
+        bootstrap=settings.kafka_bootstrap,
+        future_skew=timedelta(seconds=settings.future_skew_seconds),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    build: Callable[[], Processor]
+
+
+def service_specs() -> dict[str, ServiceSpec]:
+    return {
+        "anonymizer": ServiceSpec("anonymizer", lambda: build_anonymizer(AnonymizerSettings())),
+    }
+
+
+def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | None) -> LoopConfig:
+    instance_id = instance or run.instance_id
+    namespace = run.topic_namespace
+    return LoopConfig(
+        bootstrap=run.kafka_bootstrap,
+        group_id=f"{namespace}-{name}",
+        # Stable per copy: a restarted copy fences its crashed predecessor's open transaction
+        # at once instead of waiting for it to time out.
+        transactional_id=f"{namespace}-{name}-{instance_id}",
+        client_id=f"{namespace}-{name}-{instance_id}",
+        max_batch=run.max_batch,
+        until_idle=until_idle,
+    )
+
+
+def run_one(name: str, until_idle: bool, instance: str | None, stop: StopFlag) -> tuple[Any, LoopStats]:
+    spec = service_specs()[name]
+    processor = spec.build()
+    stats = run_loop(processor, loop_config(name, RunSettings(), until_idle, instance), stop)
+    return processor, stats
+
+
+def run_many(names: list[str], until_idle: bool, instance: str | None) -> dict[str, tuple[Any, LoopStats]]:
+    """Batch mode runs the services one after another in pipeline order; otherwise in threads."""
+    stop = StopFlag()
+    stop.install_signal_handlers()
+    results: dict[str, tuple[Any, LoopStats]] = {}
+    if until_idle or len(names) == 1:
+        for name in names:
+            results[name] = run_one(name, until_idle, instance, stop)
+        return results
+    errors: list[BaseException] = []
+
+    def target(name: str) -> None:
+        try:
+            results[name] = run_one(name, until_idle, instance, stop)
+        except BaseException as exc:  # a dead service stops the others: no silent half-pipeline
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=target, args=(n,), name=n) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results

@@ -1,0 +1,23 @@
+"""Turning exceptions into the one line a CLI user reads."""
+
+from __future__ import annotations
+
+from kafka.errors import KafkaTimeoutError
+
+
+def describe_error(exc: BaseException) -> str:
+    """One sentence: what failed and, where we know it, how to fix it."""
+    text = str(exc).strip() or exc.__class__.__name__
+    if isinstance(exc, KafkaTimeoutError) and "bootstrap" in text.lower():
+        from openbeat.runtime.settings import CommonSettings
+
+        where = CommonSettings().kafka_bootstrap
+        return (
+            f"cannot reach Kafka at {where}: start it with `make up` "
+            "or set OPENBEAT_KAFKA_BOOTSTRAP"
+        )
+    if isinstance(exc, KafkaTimeoutError):
+        return f"Kafka did not answer in time ({text}); is the broker up and the topic created?"
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename}"
+    return text.splitlines()[0]

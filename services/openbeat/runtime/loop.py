@@ -1,0 +1,241 @@
+"""The one consume-transform-produce loop every streaming service runs on.
+
+A service is a `Processor`: it declares its input topics and turns one input message into zero or
+more output messages. The loop owns polling, transactions, offsets, rebalances and shutdown:
+each polled batch becomes one Kafka transaction holding the batch's outputs and its input offsets,
+so after a crash (even SIGKILL) a batch is either entirely visible to read_committed readers with
+its offsets committed, or not at all and consumed again. That is effectively-once from input
+topics to output topics.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError, ProducerFencedError
+from kafka.structs import OffsetAndMetadata
+
+from openbeat.runtime.clients import make_consumer, make_producer
+
+logger = logging.getLogger(__name__)
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Out:
+    """One message to produce inside the current transaction."""
+
+    topic: str
+    value: bytes | None
+    key: bytes | None = None
+    headers: Headers = field(default_factory=list)
+    partition: int | None = None
+
+
+class Processor(Protocol):
+    """What a streaming service supplies to the loop."""
+
+    input_topics: Sequence[str]
+
+    def process(self, message: Any) -> Iterable[Out]:
+        """Outputs for one input message (a kafka-python ConsumerRecord)."""
+
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        """Partitions now ours: restore their state before their first message."""
+
+    def revoked(self, partitions: set[TopicPartition]) -> None:
+        """Partitions taken away: drop their state."""
+
+    def commit(self) -> None:
+        """The transaction holding everything processed since the last call was committed."""
+
+    def abort(self) -> None:
+        """It was aborted: forget every state change made since the last commit."""
+
+
+@dataclass
+class LoopStats:
+    consumed: int = 0
+    produced: int = 0
+    transactions: int = 0
+    aborted: int = 0
+    by_topic: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    bootstrap: str
+    group_id: str
+    transactional_id: str
+    client_id: str
+    max_batch: int = 2000
+    poll_timeout_ms: int = 200
+    until_idle: bool = False
+    # Some brokers need a moment after topic creation before a group is assigned; past this
+    # long without any assignment an --until-idle run gives up instead of hanging forever.
+    idle_assignment_timeout_s: float = 60.0
+    producer_options: dict[str, Any] = field(default_factory=dict)
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, processor: Processor) -> None:
+        self.processor = processor
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        if revoked:
+            logger.info("partitions revoked: %s", _fmt(revoked))
+            self.processor.revoked(set(revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        if assigned:
+            logger.info("partitions assigned: %s", _fmt(assigned))
+            self.processor.assigned(set(assigned))
+
+
+def _fmt(partitions: Iterable[TopicPartition]) -> str:
+    return ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT: the loop finishes its transaction and returns."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.set())
+
+
+def run_loop(
+    processor: Processor,
+    config: LoopConfig,
+    stop: StopFlag | None = None,
+    on_batch: Callable[[LoopStats], None] | None = None,
+) -> LoopStats:
+    """Run until stopped, or until idle when `config.until_idle`."""
+    stop = stop or StopFlag()
+    stats = LoopStats()
+    producer = make_producer(
+        config.bootstrap,
+        client_id=config.client_id,
+        transactional_id=config.transactional_id,
+        **config.producer_options,
+    )
+    consumer = make_consumer(config.bootstrap, client_id=config.client_id, group_id=config.group_id)
+    try:
+        producer.init_transactions()
+        consumer.subscribe(list(processor.input_topics), listener=_Listener(processor))
+        started = time.monotonic()
+        while not stop.is_set():
+            batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
+            if not batch:
+                if config.until_idle and _idle(consumer, processor, started, config):
+                    break
+                continue
+            _transaction(producer, consumer, processor, batch, stats)
+            if on_batch:
+                on_batch(stats)
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)
+    return stats
+
+
+def _transaction(
+    producer: KafkaProducer,
+    consumer: KafkaConsumer,
+    processor: Processor,
+    batch: dict[TopicPartition, list[Any]],
+    stats: LoopStats,
+) -> None:
+    producer.begin_transaction()
+    produced = 0
+    per_topic: dict[str, int] = {}
+    try:
+        for messages in batch.values():
+            for message in messages:
+                for out in processor.process(message):
+                    producer.send(
+                        out.topic,
+                        value=out.value,
+                        key=out.key,
+                        headers=out.headers,
+                        partition=out.partition,
+                    )
+                    produced += 1
+                    per_topic[out.topic] = per_topic.get(out.topic, 0) + 1
+        offsets = {
+            tp: OffsetAndMetadata(messages[-1].offset + 1, "", -1)
+            for tp, messages in batch.items()
+        }
+        producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
+        producer.commit_transaction()
+    except ProducerFencedError:
+        logger.error("another instance took over transactional id; stopping")
+        raise
+    except KafkaError as exc:
+        # A rebalance between poll and commit (or a broker hiccup) fences the offsets; abort,
+        # forget the batch's state changes and consume it again from the committed offsets.
+        logger.warning("transaction aborted (%s); the batch will be consumed again", exc)
+        stats.aborted += 1
+        try:
+            producer.abort_transaction()
+        finally:
+            processor.abort()
+            _rewind(consumer, batch.keys())
+        return
+    processor.commit()
+    stats.transactions += 1
+    stats.consumed += sum(len(m) for m in batch.values())
+    stats.produced += produced
+    for topic, count in per_topic.items():
+        stats.by_topic[topic] = stats.by_topic.get(topic, 0) + count
+
+
+def _rewind(consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+    assigned = consumer.assignment()
+    for tp in partitions:
+        if tp not in assigned:
+            continue
+        committed = consumer.committed(tp)
+        if committed is None:
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+
+
+def _idle(
+    consumer: KafkaConsumer, processor: Processor, started: float, config: LoopConfig
+) -> bool:
+    """Every partition of every input topic is assigned to us and consumed to its end."""
+    assigned = consumer.assignment()
+    if not assigned:
+        if time.monotonic() - started > config.idle_assignment_timeout_s:
+            logger.warning("no partitions assigned after %.0fs; giving up", config.idle_assignment_timeout_s)
+            return True
+        return False
+    wanted: set[TopicPartition] = set()
+    for topic in processor.input_topics:
+        for p in consumer.partitions_for_topic(topic) or ():
+            wanted.add(TopicPartition(topic, p))
+    if wanted - assigned:
+        # Another instance owns some partitions: we are idle once ours are drained.
+        wanted &= assigned
+    ends = consumer.end_offsets(list(wanted))
+    return all(consumer.position(tp) >= ends.get(tp, 0) for tp in wanted)
