@@ -1,1 +1,1 @@
-"""`make bench`: throughput and latency figures, each against a baseline measured in the same run."""
+"""`make bench`: throughput and latency, each against a baseline measured in the same run."""

@@ -55,7 +55,9 @@ def unique_name() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def make_topic(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> Iterator[Callable[..., str]]:
+def make_topic(
+    kafka_bootstrap: str, unique_name: Callable[[str], str]
+) -> Iterator[Callable[..., str]]:
     """Create a fresh topic for this test: make_topic("raw-incidents", partitions=3)."""
     from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -70,3 +72,74 @@ def make_topic(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> Itera
         yield make
     finally:
         admin.close()
+
+
+@pytest.fixture
+def topic_names(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> object:
+    """Every openbeat topic, created fresh in a namespace of this test's own."""
+    from openbeat.paths import TOPICS_FILE
+    from openbeat.runtime.admin import apply_topics
+    from openbeat.runtime.topics import TopicNames, load_topics
+
+    names = TopicNames(unique_name("t"))
+    apply_topics(kafka_bootstrap, load_topics(TOPICS_FILE, names))
+    return names
+
+
+@pytest.fixture
+def openbeat_env(kafka_bootstrap: str, topic_names: object, tmp_path: Path) -> dict[str, str]:
+    """Environment for running the `openbeat` CLI against this test's topics and a private store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBEAT_")}
+    env.update(
+        {
+            "OPENBEAT_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "OPENBEAT_TOPIC_NAMESPACE": topic_names.namespace,  # type: ignore[attr-defined]
+            "OPENBEAT_STORE": str(tmp_path / "store"),
+            "OPENBEAT_PSEUDONYM_KEY": "test-key-0123456789abcdef",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def consume(kafka_bootstrap: str) -> Callable[..., list]:
+    """consume(topic, expect=N): every committed message of a topic, read without a group."""
+
+    def run(topic: str, *, timeout_s: float = 20.0, expect: int | None = None) -> list:
+        return consume_all(kafka_bootstrap, topic, timeout_s=timeout_s, expect=expect)
+
+    return run
+
+
+def consume_all(
+    bootstrap: str, topic: str, *, timeout_s: float = 20.0, expect: int | None = None
+) -> list:
+    """Every committed message of a topic (all partitions), read without a consumer group."""
+    import time
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    try:
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        out: list = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            ends = consumer.end_offsets(partitions)
+            done = all(consumer.position(tp) >= ends[tp] for tp in partitions)
+            if done and (expect is None or len(out) >= expect):
+                break
+            for messages in consumer.poll(timeout_ms=200).values():
+                out.extend(messages)
+        return out
+    finally:
+        consumer.close()

@@ -51,19 +51,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run services (all by default)")
-    run.add_argument("services", nargs="*", metavar="SERVICE",
-                     help=f"one or more of: {', '.join(SERVICES)}")
-    run.add_argument("--until-idle", action="store_true",
-                     help="exit 0 once every input partition is consumed and output is durable")
-    run.add_argument("--instance", default=None,
-                     help="instance id, unique per running copy (default: OPENBEAT_INSTANCE_ID or 0)")
+    run.add_argument(
+        "services", nargs="*", metavar="SERVICE", help=f"one or more of: {', '.join(SERVICES)}"
+    )
+    run.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="exit 0 once every input partition is consumed and output is durable",
+    )
+    run.add_argument(
+        "--instance",
+        default=None,
+        help="instance id, unique per running copy (default: OPENBEAT_INSTANCE_ID or 0)",
+    )
 
     emit = sub.add_parser("emit", help="send sample events or import an agency export")
     emit.add_argument("file", nargs="?", help="CSV or JSON Lines file to import")
     emit.add_argument("--sample", type=int, metavar="N", help="emit N synthetic events")
     emit.add_argument("--seed", type=int, default=1, help="seed of the sample (default 1)")
-    emit.add_argument("--kind", choices=["incident", "report", "engagement"],
-                      help="what the file holds")
+    emit.add_argument(
+        "--kind", choices=["incident", "report", "engagement"], help="what the file holds"
+    )
     emit.add_argument("--mapping", help="column mapping file (TOML); see infra/mappings/")
     emit.add_argument("--rejects", help="where rejected rows go (default FILE.rejects.jsonl)")
     emit.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -37,7 +37,9 @@ def test_plan_creates_missing_and_reports_drift() -> None:
     declared = [
         TopicSpec(name="a", partitions=3, replication_factor=1, config={"retention.ms": "-1"}),
         TopicSpec(name="b", partitions=3, replication_factor=1),
-        TopicSpec(name="c", partitions=1, replication_factor=1, config={"cleanup.policy": "compact"}),
+        TopicSpec(
+            name="c", partitions=1, replication_factor=1, config={"cleanup.policy": "compact"}
+        ),
     ]
     existing = {
         "b": ExistingTopic("b", 2, {}),

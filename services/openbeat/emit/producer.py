@@ -55,7 +55,9 @@ class RawSender:
         self.send_bytes(kind, event_key(kind, record), value)
 
     def send_bytes(self, kind: str, key: bytes, value: bytes, headers: Any = None) -> None:
-        future = self.producer.send(self.names.raw(kind), value=value, key=key, headers=headers or [])
+        future = self.producer.send(
+            self.names.raw(kind), value=value, key=key, headers=headers or []
+        )
         future.add_callback(self._ok, kind)
         future.add_errback(self._failed, kind)
 

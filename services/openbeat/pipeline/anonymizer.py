@@ -119,7 +119,11 @@ class AnonymizerProcessor:
     def process(self, message: Any) -> Iterable[Out]:
         kind = self.names.kind_of_raw(message.topic)
         if kind is None:  # only subscribed topics arrive; guard against a misconfiguration
-            return [self._dead_letter(message, Rejection("unknown_topic", f"no kind for topic {message.topic}"))]
+            return [
+                self._dead_letter(
+                    message, Rejection("unknown_topic", f"no kind for topic {message.topic}")
+                )
+            ]
         record_or_rejection = self._decode_and_validate(kind, message)
         if isinstance(record_or_rejection, Rejection):
             self.rejections[record_or_rejection.code] = (
@@ -148,7 +152,9 @@ class AnonymizerProcessor:
         full_name = KIND_SCHEMAS[kind]
         value = message.value
         if value is None:
-            return Rejection("empty_value", "the message has no value (a tombstone is not an event)")
+            return Rejection(
+                "empty_value", "the message has no value (a tombstone is not an event)"
+            )
         try:
             if _header(message, "content-type") in JSON_CONTENT_TYPES:
                 record = decode_json(value, full_name, self.schemas)
@@ -198,7 +204,9 @@ class AnonymizerProcessor:
             message.offset,
             rejection.code,
         )
-        return Out(topic=self.names.deadletter, key=message.key, value=message.value, headers=headers)
+        return Out(
+            topic=self.names.deadletter, key=message.key, value=message.value, headers=headers
+        )
 
 
 def _header(message: Any, name: str) -> bytes | None:

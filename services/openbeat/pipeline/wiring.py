@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from openbeat.runtime.loop import LoopConfig, LoopStats, Processor, StopFlag, run_loop
-from openbeat.runtime.settings import AnonymizerSettings, RunSettings
+from openbeat.runtime.settings import AlerterSettings, AnonymizerSettings, RunSettings
+from openbeat.runtime.sink_loop import SinkConfig, SinkProcessor, run_sink_loop
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +65,40 @@ def build_anonymizer(settings: AnonymizerSettings) -> Processor:
     )
 
 
+def build_alerter(settings: AlerterSettings) -> SinkProcessor:
+    from openbeat.contracts.codec import SchemaStore
+    from openbeat.contracts.jurisdiction import load_jurisdiction
+    from openbeat.contracts.offenses import load_offense_table
+    from openbeat.feeds import load_alert_rules
+    from openbeat.pipeline.alerter import AlerterProcessor
+    from openbeat.runtime.topics import TopicNames
+    from openbeat.store import open_store_from_settings
+
+    rules = load_alert_rules(settings.alert_rules, base_url=settings.feeds_base_url)
+    unknown = rules.unknown_categories(load_offense_table().categories)
+    if unknown:
+        logger.warning("alert rules name categories no offense maps to: %s", ", ".join(unknown))
+    return AlerterProcessor(
+        names=TopicNames(settings.topic_namespace),
+        schemas=SchemaStore.load(settings.schemas_dir),
+        store=open_store_from_settings(settings),
+        rules=rules,
+        jurisdiction=load_jurisdiction(settings.jurisdiction),
+    )
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
-    build: Callable[[], Processor]
+    build: Callable[[], Any]
+    # "transactional": Kafka in, Kafka out (runtime.loop); "sink": Kafka in, object store out.
+    loop: str = "transactional"
 
 
 def service_specs() -> dict[str, ServiceSpec]:
     return {
         "anonymizer": ServiceSpec("anonymizer", lambda: build_anonymizer(AnonymizerSettings())),
+        "alerter": ServiceSpec("alerter", lambda: build_alerter(AlerterSettings()), "sink"),
     }
 
 
@@ -91,14 +117,26 @@ def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | N
     )
 
 
-def run_one(name: str, until_idle: bool, instance: str | None, stop: StopFlag) -> tuple[Any, LoopStats]:
+def run_one(
+    name: str, until_idle: bool, instance: str | None, stop: StopFlag
+) -> tuple[Any, LoopStats]:
     spec = service_specs()[name]
     processor = spec.build()
-    stats = run_loop(processor, loop_config(name, RunSettings(), until_idle, instance), stop)
-    return processor, stats
+    config = loop_config(name, RunSettings(), until_idle, instance)
+    if spec.loop == "sink":
+        sink = SinkConfig(
+            bootstrap=config.bootstrap,
+            group_id=config.group_id,
+            client_id=config.client_id,
+            until_idle=until_idle,
+        )
+        return processor, run_sink_loop(processor, sink, stop)
+    return processor, run_loop(processor, config, stop)
 
 
-def run_many(names: list[str], until_idle: bool, instance: str | None) -> dict[str, tuple[Any, LoopStats]]:
+def run_many(
+    names: list[str], until_idle: bool, instance: str | None
+) -> dict[str, tuple[Any, LoopStats]]:
     """Batch mode runs the services one after another in pipeline order; otherwise in threads."""
     stop = StopFlag()
     stop.install_signal_handlers()

@@ -13,7 +13,9 @@ from openbeat.runtime.topics import ExistingTopic, TopicPlan, TopicSpec, plan_to
 logger = logging.getLogger(__name__)
 
 
-def describe_existing(admin: KafkaAdminClient, declared: list[TopicSpec]) -> dict[str, ExistingTopic]:
+def describe_existing(
+    admin: KafkaAdminClient, declared: list[TopicSpec]
+) -> dict[str, ExistingTopic]:
     """Partition counts and declared config keys of the declared topics that exist."""
     names = set(admin.list_topics())
     present = [spec for spec in declared if spec.name in names]

@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 def topics_apply() -> int:
     settings = CommonSettings()
     plan = apply_topics(
-        settings.kafka_bootstrap, load_topics(settings.topics_file, TopicNames(settings.topic_namespace))
+        settings.kafka_bootstrap,
+        load_topics(settings.topics_file, TopicNames(settings.topic_namespace)),
     )
     for spec in plan.create:
         print(f"created   {spec.name} ({spec.partitions} partitions)")
@@ -47,8 +48,10 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
     order = [n for n in ("anonymizer", "aggregator", "publisher", "alerter") if n in names]
     results = run_many(order, until_idle, instance)
     for name, (processor, stats) in results.items():
-        print(f"{name}: consumed {stats.consumed}, produced {stats.produced} "
-              f"in {stats.transactions} transactions")
+        print(
+            f"{name}: consumed {stats.consumed}, produced {stats.produced} "
+            f"in {stats.transactions} transactions"
+        )
         report = getattr(processor, "report", None)
         if callable(report):
             for line in report():

@@ -137,7 +137,12 @@ def run_loop(
         transactional_id=config.transactional_id,
         **config.producer_options,
     )
-    consumer = make_consumer(config.bootstrap, client_id=config.client_id, group_id=config.group_id)
+    consumer = make_consumer(
+        config.bootstrap,
+        client_id=config.client_id,
+        group_id=config.group_id,
+        instance_id=config.client_id,
+    )
     try:
         producer.init_transactions()
         consumer.subscribe(list(processor.input_topics), listener=_Listener(processor))
@@ -145,7 +150,9 @@ def run_loop(
         while not stop.is_set():
             batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
             if not batch:
-                if config.until_idle and _idle(consumer, processor, started, config):
+                if config.until_idle and idle(
+                    consumer, processor.input_topics, started, config.idle_assignment_timeout_s
+                ):
                     break
                 continue
             _transaction(producer, consumer, processor, batch, stats)
@@ -181,8 +188,7 @@ def _transaction(
                     produced += 1
                     per_topic[out.topic] = per_topic.get(out.topic, 0) + 1
         offsets = {
-            tp: OffsetAndMetadata(messages[-1].offset + 1, "", -1)
-            for tp, messages in batch.items()
+            tp: OffsetAndMetadata(messages[-1].offset + 1, "", -1) for tp, messages in batch.items()
         }
         producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
         producer.commit_transaction()
@@ -220,22 +226,29 @@ def _rewind(consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> No
             consumer.seek(tp, committed)
 
 
-def _idle(
-    consumer: KafkaConsumer, processor: Processor, started: float, config: LoopConfig
+def idle(
+    consumer: KafkaConsumer, topics: Sequence[str], started: float, assignment_timeout_s: float
 ) -> bool:
-    """Every partition of every input topic is assigned to us and consumed to its end."""
+    """Every input partition we own is consumed to its (committed) end."""
     assigned = consumer.assignment()
     if not assigned:
-        if time.monotonic() - started > config.idle_assignment_timeout_s:
-            logger.warning("no partitions assigned after %.0fs; giving up", config.idle_assignment_timeout_s)
+        if time.monotonic() - started > assignment_timeout_s:
+            logger.warning("no partitions assigned after %.0fs; giving up", assignment_timeout_s)
             return True
         return False
     wanted: set[TopicPartition] = set()
-    for topic in processor.input_topics:
+    for topic in topics:
         for p in consumer.partitions_for_topic(topic) or ():
             wanted.add(TopicPartition(topic, p))
-    if wanted - assigned:
-        # Another instance owns some partitions: we are idle once ours are drained.
-        wanted &= assigned
     ends = consumer.end_offsets(list(wanted))
-    return all(consumer.position(tp) >= ends.get(tp, 0) for tp in wanted)
+    for tp in wanted:
+        if tp in assigned:
+            if consumer.position(tp) < ends.get(tp, 0):
+                return False
+        else:
+            # Owned by another copy, or still held by a crashed one until its session ends:
+            # done only when the group's committed offset has reached the end.
+            committed = consumer.committed(tp)
+            if (committed or 0) < ends.get(tp, 0):
+                return False
+    return True

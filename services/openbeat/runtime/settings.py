@@ -84,3 +84,14 @@ class RunSettings(CommonSettings):
         description="Unique id of this copy of a service; keep it across restarts of that copy",
     )
     max_batch: int = Field(2000, ge=1, description="Most input messages in one transaction")
+
+
+class AlerterSettings(RunSettings):
+    """The alerter (public topics to feeds)."""
+
+    alert_rules: Path | None = Field(
+        None, description="Alert rules file (TOML); the shipped defaults when unset"
+    )
+    feeds_base_url: str | None = Field(
+        None, description="Public URL of the store root, used for feed and item links"
+    )

@@ -64,7 +64,7 @@ class TopicNames:
         """A name from topics.toml (written with the default namespace) in this namespace."""
         prefix = DEFAULT_NAMESPACE + "."
         if declared_name.startswith(prefix):
-            return f"{self.namespace}.{declared_name[len(prefix):]}"
+            return f"{self.namespace}.{declared_name[len(prefix) :]}"
         return declared_name
 
 

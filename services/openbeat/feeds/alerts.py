@@ -1,0 +1,192 @@
+"""The alerter's state: the latest public incidents and engagements, and the feed items they give.
+
+Events arrive late, out of order and more than once, so the state keeps one record per public id
+-- the highest revision, with a total order for ties (withdrawn wins, then the canonical JSON) --
+and the items are a function of that set and `now` alone. Absorbing the same events in any order
+therefore gives the same state and the same feeds. The state serializes to canonical JSON bytes so
+the alerter can checkpoint it and a restart renders identical feeds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openbeat.feeds.items import FeedItem, FeedItems, newest_first
+from openbeat.feeds.records import (
+    AlertInputError,
+    normalize_engagement,
+    normalize_incident,
+)
+from openbeat.feeds.rules import AlertRules
+from openbeat.feeds.spikes import DAY, MAX_LOOKBACK_HOURS, detect_spikes
+from openbeat.feeds.texts import incident_item, meeting_item, spike_item
+
+logger = logging.getLogger(__name__)
+
+STATE_FORMAT = 1
+
+__all__ = ["AlertInputError", "AlertState", "AlertStateError"]
+
+
+class AlertStateError(ValueError):
+    """Checkpoint bytes that cannot be restored."""
+
+
+def _rank(record: Mapping[str, Any]) -> tuple[int, bool, str]:
+    """Total order between versions of one public id: revision, then withdrawn, then content."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (int(record["revision"]), bool(record["withdrawn"]), canonical)
+
+
+class AlertState:
+    """Latest public incidents and engagements by public id, in the jurisdiction's time zone.
+
+    `timezone` turns a sensitive incident's date into an event time (local midnight).
+    """
+
+    def __init__(self, timezone: str = "UTC") -> None:
+        self.timezone = timezone
+        self._zone = ZoneInfo(timezone)
+        self._incidents: dict[str, dict[str, Any]] = {}
+        self._engagements: dict[str, dict[str, Any]] = {}
+
+    # ---- absorbing -------------------------------------------------------------------------
+
+    def absorb_incident(self, record: Mapping[str, Any]) -> bool:
+        """Take one PublicIncident dict; True when it changed the state.
+
+        Raises AlertInputError (a ValueError) for a record missing what the feeds need.
+        """
+        return self._keep(self._incidents, normalize_incident(record, self._zone))
+
+    def absorb_engagement(self, record: Mapping[str, Any]) -> bool:
+        """Take one PublicEngagement dict; True when it changed the state."""
+        return self._keep(self._engagements, normalize_engagement(record))
+
+    @staticmethod
+    def _keep(table: dict[str, dict[str, Any]], record: dict[str, Any]) -> bool:
+        current = table.get(record["public_id"])
+        if current is not None and _rank(current) >= _rank(record):
+            return False
+        table[record["public_id"]] = record
+        return True
+
+    def prune(self, now: datetime, rules: AlertRules) -> int:
+        """Forget records that can no longer affect any feed at `now` or later; returns how many.
+
+        Keeps the state (and its checkpoint) bounded. Incidents are kept for as long as the spike
+        baseline and the start search can look back; meetings for a month after their start, so
+        a late lower revision of a recent meeting still loses to the kept higher one.
+        """
+        spike = rules.spike
+        keep_seconds = max(
+            rules.incident_max_age_days * DAY,
+            spike.window_hours * 3600 + spike.baseline_days * DAY + MAX_LOOKBACK_HOURS * 3600,
+        )
+        incident_floor = now.timestamp() - keep_seconds - DAY
+        meeting_floor = now.timestamp() - 30 * DAY
+        old_incidents = [k for k, r in self._incidents.items() if r["t"] < incident_floor]
+        old_meetings = [k for k, r in self._engagements.items() if r["t"] < meeting_floor]
+        for key in old_incidents:
+            del self._incidents[key]
+        for key in old_meetings:
+            del self._engagements[key]
+        if old_incidents or old_meetings:
+            logger.debug(
+                "pruned %d incidents and %d meetings older than the feeds can show",
+                len(old_incidents),
+                len(old_meetings),
+            )
+        return len(old_incidents) + len(old_meetings)
+
+    def __len__(self) -> int:
+        return len(self._incidents) + len(self._engagements)
+
+    # ---- checkpoint ------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """Canonical JSON: equal states give equal bytes."""
+        doc = {
+            "format": STATE_FORMAT,
+            "timezone": self.timezone,
+            "incidents": self._incidents,
+            "engagements": self._engagements,
+        }
+        # ASCII output: a lone surrogate in some record string still serializes (as \udXXX).
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AlertState:
+        """Restore a checkpoint written by `to_bytes`."""
+        try:
+            doc = json.loads(data.decode("utf-8"))
+            if doc.get("format") != STATE_FORMAT:
+                raise AlertStateError(f"unsupported alert state format {doc.get('format')!r}")
+            state = cls(str(doc["timezone"]))
+            for record in doc["incidents"].values():
+                state._keep(state._incidents, normalize_incident(record, state._zone))
+            for record in doc["engagements"].values():
+                state._keep(state._engagements, normalize_engagement(record))
+        except AlertStateError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise AlertStateError(f"alert state checkpoint is not readable: {exc}") from exc
+        return state
+
+    # ---- items -----------------------------------------------------------------------------
+
+    def items(
+        self,
+        now: datetime,
+        rules: AlertRules,
+        district_names: Mapping[str, str] | None = None,
+    ) -> FeedItems:
+        """The current items of every feed at `now` (an aware datetime).
+
+        `district_names` maps district ids to the names shown in texts (ids when absent).
+        """
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        now = now.astimezone(UTC)
+        names = dict(district_names or {})
+        at = now.timestamp()
+
+        alerts: list[FeedItem] = []
+        oldest = at - rules.incident_max_age_days * DAY
+        categories = frozenset(rules.categories)
+        excluded = frozenset(rules.exclude_statuses)
+        times: dict[str, list[float]] = {}
+        for record in self._incidents.values():
+            if record["withdrawn"]:
+                continue
+            times.setdefault(record["district"], []).append(record["t"])
+            if (
+                oldest < record["t"] <= at
+                and record["category"] in categories
+                and record["status"] not in excluded
+            ):
+                alerts.append(incident_item(record, rules, names, self._zone))
+        for district_times in times.values():
+            district_times.sort()
+        for spike in detect_spikes(times, now, rules.spike):
+            alerts.append(spike_item(spike, rules, names, self._zone))
+
+        meetings = []
+        horizon = at + rules.meetings_horizon_days * DAY
+        for record in self._engagements.values():
+            if not record["withdrawn"] and at <= record["t"] <= horizon:
+                meetings.append(meeting_item(record, rules, names, self._zone))
+
+        by_district: dict[str, list[FeedItem]] = {}
+        for item in alerts:
+            by_district.setdefault(item.district, []).append(item)
+        return FeedItems(
+            alerts=newest_first(alerts, rules.feed_size),
+            meetings=newest_first(meetings, rules.feed_size),
+            districts={d: newest_first(v, rules.feed_size) for d, v in sorted(by_district.items())},
+        )

@@ -1,0 +1,258 @@
+"""Build one immutable release of a dataset, then move `latest.json` and the catalog to it.
+
+Order of work, so a crash at any point leaves the published tree consistent:
+1. write Parquet and CSV to a local temp folder (streamed, bounded memory), then the manifest
+   and the Frictionless descriptor, all deterministic for the same rows and cutoff;
+2. upload each file create-if-absent (data files first, the manifest last: a release with a
+   manifest is complete); an existing object with other bytes is an error, never overwritten;
+3. re-read every object and compare its SHA-256;
+4. only then point `latest.json` at the release (never backwards to an older cutoff) and rebuild
+   `catalog/data.json` from every dataset's `latest.json`, validated against DCAT-US 1.1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from openbeat import __version__
+from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.releases.datasets import DATASETS, get_dataset
+from openbeat.releases.dcat import CATALOG_KEY, build_catalog, validate_catalog
+from openbeat.releases.documents import (
+    CSV_CONTENT_TYPE,
+    CSV_FILE,
+    CSV_MEDIA_TYPE,
+    DATAPACKAGE_FILE,
+    JSON_CONTENT_TYPE,
+    MANIFEST_FILE,
+    PARQUET_CONTENT_TYPE,
+    PARQUET_FILE,
+    PARQUET_MEDIA_TYPE,
+    FileEntry,
+    build_datapackage,
+    build_latest,
+    build_manifest,
+    canonical_json,
+    latest_key,
+    release_id_for,
+    release_prefix,
+)
+from openbeat.releases.tabular import DEFAULT_BATCH_ROWS, file_digest, write_tables
+from openbeat.store.base import ObjectNotFound, ObjectStore
+
+logger = logging.getLogger(__name__)
+
+# latest.json and the catalog change with every release: caches may keep them one minute / five
+# minutes. Release files never change, so they get no short Cache-Control.
+LATEST_CACHE_CONTROL = "public, max-age=60"
+CATALOG_CACHE_CONTROL = "public, max-age=300"
+
+
+def _default_generated_by() -> dict[str, str]:
+    return {"name": "openbeat", "version": __version__, "pyarrow": pa.__version__}
+
+
+@dataclass(frozen=True)
+class ReleaseContext:
+    """What a release needs besides its rows: where it is served, who publishes it, provenance."""
+
+    base_url: str
+    jurisdiction: Jurisdiction
+    source_offsets: Mapping[str, Any] = field(default_factory=dict)
+    policy: Mapping[str, Any] = field(default_factory=dict)
+    license_url: str | None = None
+    generated_by: Mapping[str, str] = field(default_factory=_default_generated_by)
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    workdir: Path | None = None  # where temp files go; the system temp folder when None
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+@dataclass
+class ReleaseResult:
+    dataset: str
+    release_id: str
+    prefix: str
+    rows: int
+    files: list[FileEntry]
+    written: list[str] = field(default_factory=list)  # keys created by this run
+    unchanged: list[str] = field(default_factory=list)  # keys that existed with the same bytes
+    latest_updated: bool = False
+    catalog_updated: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def build_release(
+    store: ObjectStore,
+    dataset: str,
+    rows: Iterable[Mapping[str, Any]],
+    cutoff: datetime,
+    context: ReleaseContext,
+) -> ReleaseResult:
+    """Write the release of `dataset` as of `cutoff` and publish it; see the module docstring.
+
+    `rows` may be a generator of any length: it is consumed once, in bounded memory. Problems
+    (an existing release with different bytes, a failed re-read, an invalid catalog) come back
+    in `ReleaseResult.errors` and stop the pointers from moving; `ok` is False then.
+    """
+    spec = get_dataset(dataset)
+    release_id = release_id_for(cutoff)
+    prefix = release_prefix(spec.name, release_id)
+    metadata = {
+        "openbeat.dataset": spec.name,
+        "openbeat.release_id": release_id,
+        "openbeat.generated_by": f"openbeat {context.generated_by.get('version', '')}".strip(),
+    }
+    with tempfile.TemporaryDirectory(prefix="openbeat-release-", dir=context.workdir) as tmp:
+        work = Path(tmp)
+        tables = write_tables(spec, rows, work, metadata, context.batch_rows)
+        files = []
+        for path, name, media in (
+            (tables.parquet_path, PARQUET_FILE, PARQUET_MEDIA_TYPE),
+            (tables.csv_path, CSV_FILE, CSV_MEDIA_TYPE),
+        ):
+            size, sha = file_digest(path)
+            files.append(FileEntry(name, media, size, sha, tables.rows))
+        base = context.root_url
+        datapackage = build_datapackage(spec, release_id, cutoff, files, base, context.license_url)
+        manifest = build_manifest(
+            spec,
+            release_id,
+            cutoff,
+            files,
+            tables.rows,
+            tables.time_min,
+            tables.time_max,
+            context.source_offsets,
+            context.policy,
+            context.generated_by,
+        )
+        (work / DATAPACKAGE_FILE).write_bytes(canonical_json(datapackage))
+        (work / MANIFEST_FILE).write_bytes(canonical_json(manifest))
+        uploads = [
+            (tables.parquet_path, PARQUET_FILE, PARQUET_CONTENT_TYPE),
+            (tables.csv_path, CSV_FILE, CSV_CONTENT_TYPE),
+            (work / DATAPACKAGE_FILE, DATAPACKAGE_FILE, JSON_CONTENT_TYPE),
+            (work / MANIFEST_FILE, MANIFEST_FILE, JSON_CONTENT_TYPE),
+        ]
+        result = ReleaseResult(spec.name, release_id, prefix, tables.rows, files)
+        for path, name, content_type in uploads:
+            _upload_immutable(store, prefix + name, path, content_type, work, result)
+        if result.errors:
+            logger.error("release %s not published: %s", prefix, "; ".join(result.errors))
+            return result
+        for path, name, _ in uploads:
+            _check_written(store, prefix + name, path, work, result)
+    if result.errors:
+        logger.error("release %s failed its re-read: %s", prefix, "; ".join(result.errors))
+        return result
+    latest = build_latest(
+        spec, release_id, cutoff, tables.rows, tables.time_min, tables.time_max, files, base
+    )
+    result.latest_updated = _point_latest(store, spec.name, latest)
+    catalog_errors = refresh_catalog(
+        store, context.jurisdiction, context.root_url, context.license_url
+    )
+    result.errors.extend(catalog_errors)
+    result.catalog_updated = not catalog_errors
+    logger.info(
+        "release %s: %d rows, %d objects written, %d unchanged, latest %s",
+        prefix,
+        tables.rows,
+        len(result.written),
+        len(result.unchanged),
+        "moved" if result.latest_updated else "kept",
+    )
+    return result
+
+
+def _upload_immutable(
+    store: ObjectStore, key: str, path: Path, content_type: str, work: Path, result: ReleaseResult
+) -> None:
+    if store.put_file(key, path, content_type, if_absent=True):
+        result.written.append(key)
+        return
+    if _same_bytes(store, key, path, work):
+        result.unchanged.append(key)
+        return
+    result.errors.append(
+        f"{key}: already published with different bytes; a release is immutable, "
+        "so it was left as is (use a new cutoff)"
+    )
+
+
+def _check_written(
+    store: ObjectStore, key: str, path: Path, work: Path, result: ReleaseResult
+) -> None:
+    try:
+        if not _same_bytes(store, key, path, work):
+            result.errors.append(f"{key}: re-read bytes differ from what was written")
+    except ObjectNotFound:
+        result.errors.append(f"{key}: missing right after it was written")
+
+
+def _same_bytes(store: ObjectStore, key: str, path: Path, work: Path) -> bool:
+    copy = work / "reread.tmp"
+    try:
+        store.download(key, copy)
+        return file_digest(copy) == file_digest(path)
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def _point_latest(store: ObjectStore, dataset: str, latest: Mapping[str, Any]) -> bool:
+    """Write latest.json unless it already points at a newer release (ids sort by time)."""
+    key = latest_key(dataset)
+    try:
+        current = json.loads(store.get(key))
+        if str(current.get("release_id", "")) > latest["release_id"]:
+            logger.info("%s stays at newer release %s", key, current["release_id"])
+            return False
+    except ObjectNotFound:
+        pass
+    except ValueError:
+        logger.warning("%s was not valid JSON; replacing it", key)
+    store.put(key, canonical_json(latest), JSON_CONTENT_TYPE, cache_control=LATEST_CACHE_CONTROL)
+    return True
+
+
+def refresh_catalog(
+    store: ObjectStore,
+    jurisdiction: Jurisdiction,
+    base_url: str,
+    license_url: str | None = None,
+) -> list[str]:
+    """Rebuild catalog/data.json from every dataset's latest.json; problems are returned.
+
+    The catalog is not written when it would not validate against DCAT-US 1.1.
+    """
+    entries = []
+    for name, spec in sorted(DATASETS.items()):
+        try:
+            latest = json.loads(store.get(latest_key(name)))
+        except ObjectNotFound:
+            continue
+        entries.append((spec, latest))
+    catalog = build_catalog(entries, jurisdiction, base_url.rstrip("/"), license_url)
+    problems = validate_catalog(catalog)
+    if problems:
+        return [f"{CATALOG_KEY}: not written, invalid DCAT-US 1.1: {p}" for p in problems]
+    store.put(
+        CATALOG_KEY, canonical_json(catalog), JSON_CONTENT_TYPE, cache_control=CATALOG_CACHE_CONTROL
+    )
+    return []

@@ -1,0 +1,65 @@
+"""From public-topic records to dataset rows: latest revision per public id, withdrawn dropped.
+
+Pure functions: records in (plain dicts shaped like `schemas/public/*.avsc`), rows out (plain
+dicts with exactly the dataset's columns). The aggregate datasets get their rows elsewhere
+(`openbeat.aggregate`); only the three row-level datasets are derived here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from openbeat.releases.datasets import (
+    COMMUNITY_REPORTS,
+    ENGAGEMENT_EVENTS,
+    INCIDENTS,
+    DatasetSpec,
+)
+from openbeat.releases.staging import StagedRecord
+
+# Which public source feeds each row-level dataset.
+DATASET_SOURCES: dict[str, str] = {
+    INCIDENTS.name: "incidents",
+    COMMUNITY_REPORTS.name: "reports",
+    ENGAGEMENT_EVENTS.name: "engagements",
+}
+# engagement-events publishes events that are held or scheduled (SPEC 5), not cancelled ones.
+PUBLISHED_ENGAGEMENT_STATUSES = frozenset({"scheduled", "held"})
+
+
+def latest_by_public_id(staged: Iterable[StagedRecord]) -> dict[str, dict[str, Any]]:
+    """The winning record per public_id: highest revision, ties to the later position.
+
+    A revision may move a record to another district and so another partition; (revision, topic,
+    partition, offset) is a total order, so the winner never depends on reading order.
+    """
+    best: dict[str, tuple[tuple[int, str, int, int], dict[str, Any]]] = {}
+    for item in staged:
+        record = item.record
+        rank = (int(record.get("revision", 0)), item.topic, item.partition, item.offset)
+        public_id = str(record["public_id"])
+        current = best.get(public_id)
+        if current is None or rank > current[0]:
+            best[public_id] = (rank, record)
+    return {public_id: record for public_id, (_, record) in best.items()}
+
+
+def project(spec: DatasetSpec, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A row with exactly the dataset's columns (missing optional fields become None)."""
+    return {name: record.get(name) for name in spec.column_names}
+
+
+def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[str, Any]]:
+    """The rows of a row-level dataset from its staged public records (any order)."""
+    if dataset not in DATASET_SOURCES:
+        raise KeyError(f"{dataset!r} is not a row-level dataset; its rows come from aggregation")
+    spec = {s.name: s for s in (INCIDENTS, COMMUNITY_REPORTS, ENGAGEMENT_EVENTS)}[dataset]
+    for record in latest_by_public_id(staged).values():
+        if record.get("withdrawn"):
+            continue
+        if dataset == ENGAGEMENT_EVENTS.name and (
+            record.get("status") not in PUBLISHED_ENGAGEMENT_STATUSES
+        ):
+            continue
+        yield project(spec, record)

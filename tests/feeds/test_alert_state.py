@@ -1,0 +1,193 @@
+"""AlertState: incident alerts by event time, revisions, withdrawals, arrival order, restarts."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from feed_records import NOW, D, H, absorb_all, engagement, incident, jurisdiction, new_state, rules
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openbeat.feeds.alerts import AlertInputError, AlertState, AlertStateError
+from openbeat.feeds.items import FeedItem, item_guid
+from openbeat.feeds.objects import feed_objects
+
+
+def _alert_guids(state: AlertState, now: datetime = NOW) -> list[str]:
+    return [i.guid for i in state.items(now, rules()).alerts if i.kind == "incident"]
+
+
+def _by_guid(state: AlertState, guid: str, now: datetime = NOW) -> FeedItem:
+    items = state.items(now, rules())
+    return next(i for i in (*items.alerts, *items.meetings) if i.guid == guid)
+
+
+def test_only_alert_categories_alert() -> None:
+    state = new_state()
+    state.absorb_incident(incident("rob", NOW - 2 * H, category="robbery"))
+    state.absorb_incident(incident("theft", NOW - 2 * H, category="theft"))
+    state.absorb_incident(incident("gun", NOW - 3 * H, category="weapons"))
+    assert _alert_guids(state) == [item_guid("incident", "rob"), item_guid("incident", "gun")]
+
+
+def test_alert_window_is_by_event_time() -> None:
+    state = new_state()
+    state.absorb_incident(incident("fresh", NOW - 6 * D))
+    state.absorb_incident(incident("stale", NOW - 8 * D))
+    state.absorb_incident(incident("later", NOW + H))  # after `now`: not yet an alert
+    assert _alert_guids(state) == [item_guid("incident", "fresh")]
+    assert _alert_guids(state, NOW + 2 * H) == [
+        item_guid("incident", "later"),
+        item_guid("incident", "fresh"),
+    ]
+
+
+def test_unfounded_incidents_do_not_alert() -> None:
+    state = new_state()
+    state.absorb_incident(incident("x", NOW - H))
+    state.absorb_incident(incident("x", NOW - H, revision=2, status="unfounded"))
+    assert _alert_guids(state) == []
+
+
+def test_sensitive_incident_is_dated_local_midnight_without_place() -> None:
+    state = new_state()
+    state.absorb_incident(incident("dv", None, category="assault", occurred_date=date(2024, 3, 5)))
+    item = _by_guid(state, item_guid("incident", "dv"))
+    # Midnight in Chicago (CST, UTC-6) on the occurred date.
+    assert item.published == datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
+    assert item.point is None
+    assert "2024-03-05" in item.description
+    assert "012XX" not in item.title + item.description
+    assert ":00" not in item.description  # no time of day for a date-only incident
+
+
+def test_point_only_from_generalized_coordinates() -> None:
+    state = new_state()
+    state.absorb_incident(incident("pt", NOW - H, point=(41.4812, -88.2797)))
+    state.absorb_incident(incident("nopt", NOW - 2 * H, point=None))
+    stray = incident("stray", NOW - 3 * H)
+    stray["location_precision"] = "district"  # district-only record with leftover coordinates
+    state.absorb_incident(stray)
+    assert _by_guid(state, item_guid("incident", "pt")).point == (41.4812, -88.2797)
+    assert _by_guid(state, item_guid("incident", "nopt")).point is None
+    assert _by_guid(state, item_guid("incident", "stray")).point is None
+
+
+def test_highest_revision_wins_whatever_the_arrival_order() -> None:
+    state = new_state()
+    state.absorb_incident(incident("r", NOW - H, revision=3, status="cleared_arrest"))
+    assert state.absorb_incident(incident("r", NOW - H, revision=1, status="open")) is False
+    assert "cleared arrest" in _by_guid(state, item_guid("incident", "r")).description
+
+
+def test_withdrawn_removes_and_late_lower_revision_does_not_resurrect() -> None:
+    state = new_state()
+    state.absorb_incident(incident("w", NOW - H, revision=2, withdrawn=True))
+    state.absorb_incident(incident("w", NOW - H, revision=1))
+    assert _alert_guids(state) == []
+    state.absorb_incident(incident("w", NOW - H, revision=3))
+    assert _alert_guids(state) == [item_guid("incident", "w")]
+
+
+def test_malformed_records_are_refused_with_the_field() -> None:
+    state = new_state()
+    bad = incident("b", NOW - H)
+    del bad["district"]
+    with pytest.raises(AlertInputError, match="district"):
+        state.absorb_incident(bad)
+    naive = engagement("m", datetime(2024, 3, 6, 18))
+    with pytest.raises(AlertInputError, match="starts_at"):
+        state.absorb_engagement(naive)
+    assert len(state) == 0
+
+
+def _scenario() -> list[tuple[str, dict[str, Any]]]:
+    """Incidents with revisions, a withdrawal, duplicates, a spike and meetings that change."""
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("incident", incident("a", NOW - 2 * H)),
+        ("incident", incident("a", NOW - 2 * H, revision=2, status="closed")),
+        ("incident", incident("a", NOW - 2 * H, revision=2, status="closed")),  # redelivery
+        # A conflicting record with the same revision (a producer bug): still one winner.
+        ("incident", incident("a", NOW - 2 * H, revision=2, status="cleared_arrest")),
+        ("incident", incident("b", NOW - 30 * H, category="theft", district="D3")),
+        ("incident", incident("b", NOW - 5 * H, revision=2, category="burglary", district="D3")),
+        ("incident", incident("c", NOW - 4 * H, district="D2")),
+        ("incident", incident("c", NOW - 4 * H, district="D2", revision=2, withdrawn=True)),
+        ("incident", incident("s", None, category="assault", occurred_date=date(2024, 3, 5))),
+        ("engagement", engagement("m1", NOW + 2 * D)),
+        ("engagement", engagement("m1", NOW + 2 * D, revision=2, status="cancelled")),
+        ("engagement", engagement("m2", NOW + 3 * D)),
+        ("engagement", engagement("m2", NOW + 4 * D, revision=2)),
+        ("engagement", engagement("m3", NOW + 5 * D, withdrawn=True)),
+    ]
+    # Six incidents in D4 within hours: a spike over an empty baseline.
+    events += [
+        (
+            "incident",
+            incident(f"sp{i}", NOW - (10 - i) * H, category="theft", district="D4"),
+        )
+        for i in range(6)
+    ]
+    return events
+
+
+def _all_bytes(state: AlertState, now: datetime = NOW) -> dict[str, bytes]:
+    return {o.key: o.data for o in feed_objects(state, now, rules(), jurisdiction())}
+
+
+def test_any_arrival_order_gives_identical_state_and_feeds() -> None:
+    events = _scenario()
+    reference = absorb_all(new_state(), events)
+    expected_state, expected_feeds = reference.to_bytes(), _all_bytes(reference)
+    kinds = {i.kind for i in reference.items(NOW, rules()).alerts}
+    assert kinds == {"incident", "spike"}  # the scenario exercises both alert rules
+    rng = random.Random(20240305)
+    for _ in range(25):
+        shuffled = events[:]
+        rng.shuffle(shuffled)
+        state = absorb_all(new_state(), shuffled)
+        assert state.to_bytes() == expected_state
+        assert _all_bytes(state) == expected_feeds
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(_scenario()))
+def test_permutations_give_the_same_items(events: list[tuple[str, dict[str, Any]]]) -> None:
+    reference = absorb_all(new_state(), _scenario()).items(NOW, rules())
+    assert absorb_all(new_state(), events).items(NOW, rules()) == reference
+
+
+def test_checkpoint_round_trip_renders_identical_bytes() -> None:
+    state = absorb_all(new_state(), _scenario())
+    restored = AlertState.from_bytes(state.to_bytes())
+    assert restored.to_bytes() == state.to_bytes()
+    assert restored.timezone == state.timezone
+    assert _all_bytes(restored) == _all_bytes(state)
+    # The restored state keeps absorbing correctly: an old revision still loses.
+    restored.absorb_incident(incident("c", NOW - 4 * H, district="D2"))
+    assert item_guid("incident", "c") not in _alert_guids(restored)
+
+
+def test_checkpoint_survives_odd_characters() -> None:
+    state = new_state()
+    state.absorb_engagement(engagement("m", NOW + D, venue="Hall \ud800\x00 😀 <&>"))
+    assert AlertState.from_bytes(state.to_bytes()).to_bytes() == state.to_bytes()
+
+
+def test_unreadable_checkpoint_is_refused() -> None:
+    with pytest.raises(AlertStateError):
+        AlertState.from_bytes(b"{not json")
+    with pytest.raises(AlertStateError, match="format"):
+        AlertState.from_bytes(b'{"format": 99}')
+
+
+def test_prune_forgets_only_what_no_feed_can_show() -> None:
+    state = absorb_all(new_state(), _scenario())
+    state.absorb_incident(incident("ancient", NOW - 120 * D))
+    state.absorb_engagement(engagement("past", NOW - 60 * D))
+    before = _all_bytes(state)
+    assert state.prune(NOW, rules()) == 2
+    assert _all_bytes(state) == before
