@@ -30,14 +30,32 @@ if [[ -f "$marker" ]]; then
   echo "== sample already emitted to this broker ($(cat "$marker")); not sending it twice"
 else
   echo "== emitting $samples sample events (seed 1)"
+  cutoff="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   $bin/openbeat emit --sample "$samples" --seed 1 --no-progress
-  echo "$samples events, seed 1, $(date -u +%FT%TZ)" > "$marker"
+  echo "$cutoff" > "$marker"
 fi
+# The release cutoff is the moment the sample was emitted, so re-running `make run` re-cuts the
+# same release (and finds it unchanged) instead of publishing a new one.
+cutoff="$(cat "$marker")"
 
 echo "== running the services until every input is consumed"
-$bin/openbeat run --until-idle
+# Releases are cut explicitly below, not on the publisher's daily schedule.
+OPENBEAT_RELEASE_INTERVAL_S=0 $bin/openbeat run --until-idle
+
+echo "== releasing every dataset as of $cutoff"
+$bin/openbeat release --cutoff "$cutoff"
+
+echo "== verifying the published tree"
+$bin/openbeat verify "$OPENBEAT_STORE" 2>/dev/null | tail -n 1
 
 echo
 echo "Done. Look at:"
-echo "  store (releases and feeds): $OPENBEAT_STORE"
-echo "  Kafka topics:               openbeat.public.*, openbeat.deadletter on 127.0.0.1:${OPENBEAT_KAFKA_PORT:-9092}"
+echo "  catalog (DCAT-US):  $OPENBEAT_STORE/catalog/data.json"
+for d in "$OPENBEAT_STORE"/datasets/*/; do
+  echo "  dataset:            ${d}latest.json"
+done
+echo "  feeds:              $OPENBEAT_STORE/feeds/alerts.rss (.atom, .json), feeds/meetings.rss,"
+echo "                      feeds/districts/<district>.rss"
+echo "  subscribe locally:  (cd $OPENBEAT_STORE && python3 -m http.server 8000)"
+echo "                      then http://localhost:8000/feeds/alerts.rss in any feed reader"
+echo "  Kafka topics:       openbeat.public.*, openbeat.deadletter on 127.0.0.1:${OPENBEAT_KAFKA_PORT:-9092}"

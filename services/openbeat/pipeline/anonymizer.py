@@ -21,7 +21,7 @@ from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.offenses import OffenseTable
 from openbeat.contracts.validation import ValidationContext, validate
 from openbeat.pipeline.revisions import RevisionState, restore_partition
-from openbeat.privacy.anonymize import AnonymizeContext, anonymize
+from openbeat.privacy.anonymize import AnonymizeContext, AnonymizeError, anonymize
 from openbeat.privacy.policy import Policy
 from openbeat.runtime.loop import Headers, Out
 from openbeat.runtime.topics import TopicNames
@@ -133,9 +133,19 @@ class AnonymizerProcessor:
         record = record_or_rejection
         state_key = f"{kind}|{record['agency_id']}:{record[ID_FIELDS[kind]]}"
         revision = int(record.get("revision", 1))
-        if not self.revisions.accept((kind, message.partition), state_key, revision):
+        slot = (kind, message.partition)
+        seen = self.revisions.current(slot, state_key)
+        if seen is not None and revision <= seen:
             self.counts.superseded += 1
             return []
+        try:
+            outputs = anonymize(kind, record, self.actx)
+        except AnonymizeError as exc:
+            # Validation should have caught it; if not, the event is still bad input, not a
+            # reason to stop: dead-letter it (its revision is not recorded as published).
+            self.rejections[exc.code] = self.rejections.get(exc.code, 0) + 1
+            return [self._dead_letter(message, Rejection(exc.code, exc.detail))]
+        self.revisions.accept(slot, state_key, revision)
         outs = [
             Out(
                 topic=self.names.revisions,
@@ -144,7 +154,7 @@ class AnonymizerProcessor:
                 partition=message.partition,
             )
         ]
-        for output in anonymize(kind, record, self.actx):
+        for output in outputs:
             outs.append(self._encode_output(kind, output))
         return outs
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from openbeat.pipeline.releasing import Releaser
 from openbeat.runtime.loop import LoopConfig, LoopStats, Processor, StopFlag, run_loop
-from openbeat.runtime.settings import AlerterSettings, AnonymizerSettings, RunSettings
+from openbeat.runtime.settings import (
+    AlerterSettings,
+    AnonymizerSettings,
+    PublishSettings,
+    RunSettings,
+)
 from openbeat.runtime.sink_loop import SinkConfig, SinkProcessor, run_sink_loop
 
 logger = logging.getLogger(__name__)
@@ -18,6 +25,7 @@ logger = logging.getLogger(__name__)
 # A well-known key: pseudonyms made with it can be reversed by anyone who has this source,
 # so it is only ever used when the operator explicitly allows it (make run does, and warns).
 DEV_PSEUDONYM_KEY = b"openbeat-development-key-not-secret"
+MIN_STEP = timedelta(seconds=1)
 
 
 class ConfigurationError(ValueError):
@@ -87,6 +95,82 @@ def build_alerter(settings: AlerterSettings) -> SinkProcessor:
     )
 
 
+def build_releaser(settings: PublishSettings) -> Releaser:
+    from openbeat.contracts.jurisdiction import load_jurisdiction
+    from openbeat.privacy.policy import load_policy
+    from openbeat.runtime.topics import TopicNames
+    from openbeat.store import open_store_from_settings
+
+    store = open_store_from_settings(settings)
+    probe = "catalog/data.json"
+    base_url = settings.public_base_url or store.url_for(probe).removesuffix(probe).rstrip("/")
+    key = settings_pseudonym_key_or_none()
+    return Releaser(
+        store=store,
+        names=TopicNames(settings.topic_namespace),
+        jurisdiction=load_jurisdiction(settings.jurisdiction),
+        policy=load_policy(settings.policy),
+        base_url=base_url,
+        license_url=settings.license_url,
+        # Noise must be unpredictable to readers yet repeatable per release: derive it from
+        # the pseudonym secret, never from public data alone.
+        noise_secret=hashlib.sha256(b"openbeat-dp-noise|" + key).digest(),
+    )
+
+
+def settings_pseudonym_key_or_none() -> bytes:
+    """The pseudonym key when configured (noise secret); a fixed one when DP is unused."""
+    settings = AnonymizerSettings()
+    if settings.pseudonym_key is not None:
+        return settings.pseudonym_key.get_secret_value().encode()
+    return DEV_PSEUDONYM_KEY
+
+
+def build_publisher(settings: PublishSettings) -> SinkProcessor:
+    from openbeat.contracts.codec import SchemaStore
+    from openbeat.pipeline.publisher import PublisherProcessor
+    from openbeat.pipeline.releasing import ROW_DATASETS, describe
+    from openbeat.runtime.topics import TopicNames
+    from openbeat.store import open_store_from_settings
+
+    releaser = build_releaser(settings) if settings.release_interval_s > 0 else None
+
+    def release(cutoff: datetime) -> list[str]:
+        assert releaser is not None
+        lines: list[str] = []
+        # Aggregate datasets come from the aggregator's own checkpoint; the publisher cuts the
+        # row-level ones it staged.
+        # A restarted publisher must not re-cut a slot that is already out (with more input by
+        # now, the rebuilt files would clash with the immutable release).
+        due = [
+            d for d in ROW_DATASETS if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff
+        ]
+        for result in releaser.cut(due, cutoff):
+            lines += describe(result)
+        return lines
+
+    return PublisherProcessor(
+        names=TopicNames(settings.topic_namespace),
+        schemas=SchemaStore.load(settings.schemas_dir),
+        store=open_store_from_settings(settings),
+        release=release if releaser else None,
+        release_interval_s=settings.release_interval_s,
+    )
+
+
+def build_aggregator(settings: PublishSettings) -> SinkProcessor:
+    from openbeat.contracts.codec import SchemaStore
+    from openbeat.pipeline.aggregator import AggregatorProcessor
+    from openbeat.runtime.topics import TopicNames
+    from openbeat.store import open_store_from_settings
+
+    return AggregatorProcessor(
+        names=TopicNames(settings.topic_namespace),
+        schemas=SchemaStore.load(settings.schemas_dir),
+        store=open_store_from_settings(settings),
+    )
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
@@ -98,6 +182,10 @@ class ServiceSpec:
 def service_specs() -> dict[str, ServiceSpec]:
     return {
         "anonymizer": ServiceSpec("anonymizer", lambda: build_anonymizer(AnonymizerSettings())),
+        "aggregator": ServiceSpec(
+            "aggregator", lambda: build_aggregator(PublishSettings()), "sink"
+        ),
+        "publisher": ServiceSpec("publisher", lambda: build_publisher(PublishSettings()), "sink"),
         "alerter": ServiceSpec("alerter", lambda: build_alerter(AlerterSettings()), "sink"),
     }
 

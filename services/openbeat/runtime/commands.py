@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 
 from openbeat.runtime.admin import apply_topics
 from openbeat.runtime.settings import CommonSettings
@@ -57,3 +58,61 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
             for line in report():
                 print(f"  {line}")
     return 0
+
+
+def release_command(datasets: list[str] | None, cutoff_text: str | None) -> int:
+    from openbeat.pipeline.releasing import describe
+    from openbeat.pipeline.wiring import build_releaser
+    from openbeat.releases import DATASETS
+    from openbeat.runtime.settings import PublishSettings
+
+    cutoff = parse_cutoff(cutoff_text)
+    releaser = build_releaser(PublishSettings())
+    results = releaser.cut(datasets or sorted(DATASETS), cutoff)
+    failed = False
+    for result in results:
+        for line in describe(result):
+            print(line)
+        failed = failed or bool(result.errors)
+    store = releaser.store
+    print(f"catalog: {store.url_for('catalog/data.json')}")
+    for result in results:
+        print(f"latest:  {store.url_for(f'datasets/{result.dataset}/latest.json')}")
+    return 1 if failed else 0
+
+
+def parse_cutoff(text: str | None) -> datetime:
+    """An ISO-8601 instant with an offset (or Z), to the second; now when not given."""
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            f"--cutoff {text!r} is not an ISO-8601 time; write e.g. 2026-11-25T12:00:00Z"
+        ) from exc
+    if value.tzinfo is None:
+        raise ValueError(f"--cutoff {text!r} has no UTC offset; add Z, e.g. {text}Z")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def verify_command(root: str, names_file: str | None) -> int:
+    from openbeat.releases import verify_tree
+    from openbeat.runtime.settings import CommonSettings
+    from openbeat.store import open_store
+
+    settings = CommonSettings()
+    store = open_store(
+        root,
+        endpoint_url=settings.s3_endpoint,
+        access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
+        secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
+        region=settings.s3_region,
+    )
+    names: list[str] = []
+    if names_file:
+        with open(names_file, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+    report = verify_tree(store, forbidden_names=names)
+    print(report)
+    return 0 if report.ok else 1

@@ -95,3 +95,21 @@ class AlerterSettings(RunSettings):
     feeds_base_url: str | None = Field(
         None, description="Public URL of the store root, used for feed and item links"
     )
+
+
+class PublishSettings(RunSettings):
+    """The publisher, the aggregator and `openbeat release`."""
+
+    public_base_url: str | None = Field(
+        None,
+        description="Public URL of the store root (for catalog and feed links); "
+        "the store's own URL when unset",
+    )
+    license_url: str | None = Field(
+        None, description="License of the published data (DCAT `license`)"
+    )
+    release_interval_s: int = Field(
+        86400,
+        ge=0,
+        description="The publisher cuts releases once per interval (0: only `openbeat release`)",
+    )

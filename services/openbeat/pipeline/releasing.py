@@ -1,0 +1,132 @@
+"""Cutting releases: staged public records and the aggregate state in, releases out.
+
+"As of a cutoff" means: row-level datasets hold the latest revision of every record whose
+reference time (reported date, submission hour) is before the cutoff less the policy's
+publication delay; upcoming engagement events are included (announcing them is the point);
+aggregates cover dates up to the same point. The same cutoff and input give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from openbeat.aggregate.counts import engagement_summary, incident_counts
+from openbeat.aggregate.noise import NoiseConfig
+from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.pipeline.aggregator import load_aggregate_state
+from openbeat.privacy.policy import Policy
+from openbeat.releases import (
+    DATASET_SOURCES,
+    DATASETS,
+    ReleaseContext,
+    ReleaseResult,
+    build_release,
+    dataset_rows,
+    read_staged,
+    staged_offsets,
+)
+from openbeat.runtime.topics import TopicNames
+from openbeat.store import ObjectNotFound, ObjectStore
+
+logger = logging.getLogger(__name__)
+
+ROW_DATASETS = ("incidents", "community-reports", "engagement-events")
+AGGREGATE_DATASETS = ("incident-counts", "engagement-summary")
+
+
+class ReleaseError(ValueError):
+    """A release request that cannot be served (unknown dataset, bad cutoff)."""
+
+
+@dataclass(frozen=True)
+class Releaser:
+    """Everything a release needs, built once from settings."""
+
+    store: ObjectStore
+    names: TopicNames
+    jurisdiction: Jurisdiction
+    policy: Policy
+    base_url: str
+    license_url: str | None
+    noise_secret: bytes
+
+    def cut(self, datasets: Iterable[str], cutoff: datetime) -> list[ReleaseResult]:
+        results = []
+        for dataset in datasets:
+            if dataset not in DATASETS:
+                known = ", ".join(sorted(DATASETS))
+                raise ReleaseError(f"unknown dataset {dataset!r}: choose from {known}")
+            results.append(self._one(dataset, cutoff))
+        return results
+
+    def latest_cutoff(self, dataset: str) -> datetime | None:
+        """The cutoff of the dataset's current release, if it has one."""
+        try:
+            pointer = json.loads(self.store.get(f"datasets/{dataset}/latest.json"))
+        except ObjectNotFound:
+            return None
+        return datetime.fromisoformat(str(pointer["cutoff"]).replace("Z", "+00:00"))
+
+    def _one(self, dataset: str, cutoff: datetime) -> ReleaseResult:
+        published_until = self.policy.publication_cutoff(cutoff)
+        if dataset in ROW_DATASETS:
+            source = DATASET_SOURCES[dataset]
+            rows: Iterable[dict[str, Any]] = self._until(
+                dataset, dataset_rows(dataset, read_staged(self.store, source)), published_until
+            )
+            offsets: dict[str, Any] = staged_offsets(self.store, source)
+        else:
+            rows = self._aggregate_rows(dataset, published_until)
+            offsets = {"aggregate_state": "_internal/aggregator/state.json"}
+        context = ReleaseContext(
+            base_url=self.base_url,
+            jurisdiction=self.jurisdiction,
+            source_offsets=offsets,
+            policy=self.policy.summary(),
+            license_url=self.license_url,
+        )
+        return build_release(self.store, dataset, rows, cutoff, context)
+
+    def _until(
+        self, dataset: str, rows: Iterable[dict[str, Any]], until: datetime
+    ) -> Iterator[dict[str, Any]]:
+        local_day = until.astimezone(self.jurisdiction.zone).date()
+        for row in rows:
+            if dataset == "incidents" and row["reported_date"] > local_day:
+                continue
+            if dataset == "community-reports" and row["submitted_hour"] >= until:
+                continue
+            yield row
+
+    def _aggregate_rows(self, dataset: str, until: datetime) -> list[dict[str, Any]]:
+        state = load_aggregate_state(self.store, self.names)
+        end = until.astimezone(self.jurisdiction.zone).date() - timedelta(days=1)
+        if dataset == "incident-counts":
+            noise = None
+            if self.policy.differential_privacy.enabled:
+                noise = NoiseConfig(
+                    epsilon=self.policy.differential_privacy.epsilon, secret=self.noise_secret
+                )
+            return incident_counts(state, self.policy.k, end=end, noise=noise)
+        return engagement_summary(
+            state,
+            self.policy.k,
+            tz=self.jurisdiction.zone,
+            districts=sorted(self.jurisdiction.district_ids),
+            end=end,
+        )
+
+
+def describe(result: ReleaseResult) -> list[str]:
+    """What happened to one release, for the operator."""
+    if result.errors:
+        return [f"{result.dataset}: FAILED {e}" for e in result.errors]
+    state = "written" if result.written else "unchanged (already published)"
+    return [
+        f"{result.dataset}: release {result.release_id}, {result.rows} rows, {state}",
+    ]
