@@ -210,13 +210,16 @@ def run_one(
 ) -> tuple[Any, LoopStats]:
     spec = service_specs()[name]
     processor = spec.build()
-    config = loop_config(name, RunSettings(), until_idle, instance)
+    run = RunSettings()
+    config = loop_config(name, run, until_idle, instance)
     if spec.loop == "sink":
         sink = SinkConfig(
             bootstrap=config.bootstrap,
             group_id=config.group_id,
             client_id=config.client_id,
             until_idle=until_idle,
+            max_batch=run.max_batch,
+            commit_interval_s=run.commit_interval_s,
         )
         return processor, run_sink_loop(processor, sink, stop)
     return processor, run_loop(processor, config, stop)

@@ -93,7 +93,11 @@ def parse_cutoff(text: str | None) -> datetime:
         ) from exc
     if value.tzinfo is None:
         raise ValueError(f"--cutoff {text!r} has no UTC offset; add Z, e.g. {text}Z")
-    return value.astimezone(UTC).replace(microsecond=0)
+    value = value.astimezone(UTC).replace(microsecond=0)
+    if value > datetime.now(UTC):
+        # A future cutoff would publish records before the policy's publication delay ends.
+        raise ValueError(f"--cutoff {text!r} is in the future; give a time up to now")
+    return value
 
 
 def verify_command(root: str, names_file: str | None) -> int:

@@ -84,6 +84,12 @@ class RunSettings(CommonSettings):
         description="Unique id of this copy of a service; keep it across restarts of that copy",
     )
     max_batch: int = Field(2000, ge=1, description="Most input messages in one transaction")
+    commit_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="Store-writing services: how often output is made durable and offsets "
+        "committed (seconds)",
+    )
 
 
 class AlerterSettings(RunSettings):
