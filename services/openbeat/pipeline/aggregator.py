@@ -9,6 +9,7 @@ input offsets are committed; absorbing a record twice changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from kafka import TopicPartition
@@ -56,7 +57,7 @@ class AggregatorProcessor:
         self.names = names
         self.schemas = schemas
         self.store = store
-        self.input_topics = list(channel_aliases(names))
+        self.input_topics: Sequence[str] = list(channel_aliases(names))
         self.state = load_aggregate_state(store, names)
         self.absorbed = 0
         self.skipped = 0

@@ -10,7 +10,7 @@ happen on a timer, so a quiet topic never holds data back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +46,7 @@ class PublisherProcessor:
         self.release_interval_s = release_interval_s
         self.clock = clock
         self.sources = {names.public(kind): source for kind, source in SOURCES.items()}
-        self.input_topics = list(self.sources)
+        self.input_topics: Sequence[str] = list(self.sources)
         self.buffers: dict[tuple[str, int], list[tuple[int, dict[str, Any]]]] = {}
         self.parts = 0
         self.staged = 0

@@ -46,7 +46,8 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
             f"service {missing[0]} is not available yet in this build "
             f"(available: {', '.join(available)})"
         )
-    order = [n for n in ("anonymizer", "aggregator", "publisher", "alerter") if n in names]
+    pipeline_order: tuple[str, ...] = ("anonymizer", "aggregator", "publisher", "alerter")
+    order = [n for n in pipeline_order if n in names]
     results = run_many(order, until_idle, instance)
     for name, (processor, stats) in results.items():
         print(
