@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -39,6 +40,17 @@ def describe_existing(
     }
 
 
+def _wait_visible(admin: KafkaAdminClient, names: set[str], timeout_s: float = 15.0) -> None:
+    """Creation returns before every broker's metadata has the topics; wait until it does, so
+    the next command (or a second `apply`) sees them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if names <= set(admin.list_topics()):
+            return
+        time.sleep(0.1)
+    logger.warning("created topics not yet visible after %.0fs: %s", timeout_s, sorted(names))
+
+
 def apply_topics(bootstrap: str, declared: list[TopicSpec]) -> TopicPlan:
     """Create the missing topics; return the plan (created, unchanged, drift) for reporting."""
     admin = KafkaAdminClient(
@@ -63,6 +75,7 @@ def apply_topics(bootstrap: str, declared: list[TopicSpec]) -> TopicPlan:
             except TopicAlreadyExistsError:
                 # Another instance created them between our look and our request: same outcome.
                 logger.info("topics were created concurrently")
+            _wait_visible(admin, {s.name for s in plan.create})
         for spec in plan.create:
             logger.info("created topic %s (%d partitions)", spec.name, spec.partitions)
         for line in plan.drift:
