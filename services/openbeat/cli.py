@@ -29,10 +29,15 @@ def _env_help() -> str:
     lines = ["configuration (environment variables):"]
     for name, info in CommonSettings.model_fields.items():
         lines.append(f"  OPENBEAT_{name.upper():<22} {info.description}")
-    from openbeat.runtime.settings import AnonymizerSettings, EmitSettings
+    from openbeat.runtime.settings import (
+        AlerterSettings,
+        AnonymizerSettings,
+        EmitSettings,
+        PublishSettings,
+    )
 
     seen = set(CommonSettings.model_fields)
-    for cls in (EmitSettings, AnonymizerSettings):
+    for cls in (EmitSettings, AnonymizerSettings, PublishSettings, AlerterSettings):
         for name, info in cls.model_fields.items():
             if name not in seen:
                 seen.add(name)

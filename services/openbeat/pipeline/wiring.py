@@ -82,7 +82,7 @@ def build_alerter(settings: AlerterSettings) -> SinkProcessor:
     from openbeat.runtime.topics import TopicNames
     from openbeat.store import open_store_from_settings
 
-    rules = load_alert_rules(settings.alert_rules, base_url=settings.feeds_base_url)
+    rules = load_alert_rules(settings.alert_rules, base_url=settings.public_base_url)
     unknown = rules.unknown_categories(load_offense_table().categories)
     if unknown:
         logger.warning("alert rules name categories no offense maps to: %s", ", ".join(unknown))

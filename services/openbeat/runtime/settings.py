@@ -92,17 +92,6 @@ class RunSettings(CommonSettings):
     )
 
 
-class AlerterSettings(RunSettings):
-    """The alerter (public topics to feeds)."""
-
-    alert_rules: Path | None = Field(
-        None, description="Alert rules file (TOML); the shipped defaults when unset"
-    )
-    feeds_base_url: str | None = Field(
-        None, description="Public URL of the store root, used for feed and item links"
-    )
-
-
 class PublishSettings(RunSettings):
     """The publisher, the aggregator and `openbeat release`."""
 
@@ -118,4 +107,12 @@ class PublishSettings(RunSettings):
         86400,
         ge=0,
         description="The publisher cuts releases once per interval (0: only `openbeat release`)",
+    )
+
+
+class AlerterSettings(PublishSettings):
+    """The alerter (public topics to feeds); links use OPENBEAT_PUBLIC_BASE_URL."""
+
+    alert_rules: Path | None = Field(
+        None, description="Alert rules file (TOML); the shipped defaults when unset"
     )
