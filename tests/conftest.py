@@ -143,3 +143,4 @@ def consume_all(
         return out
     finally:
         consumer.close()
+

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import csv
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cli_helpers import run_cli
 from openbeat.contracts.codec import SchemaStore
 from openbeat.privacy.grid import is_cell_centre
 from openbeat.privacy.pseudonym import pseudonym
@@ -24,24 +23,13 @@ REPO = Path(__file__).resolve().parents[2]
 HUNDRED_BLOCK = re.compile(r"^(\d{3}XX|0000X) \S")
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "openbeat.cli", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def test_nyc_311_exact_addresses_never_reach_the_public_topic(
     openbeat_env: dict[str, str], topic_names: Any, consume: Callable[..., list], tmp_path: Path
 ) -> None:
     env = {**openbeat_env, "OPENBEAT_JURISDICTION": "nyc"}
-    _cli(
+    run_cli(
         env,
         "emit",
         str(NYC),
@@ -53,7 +41,7 @@ def test_nyc_311_exact_addresses_never_reach_the_public_topic(
         str(tmp_path / "rejects.jsonl"),
         "--no-progress",
     )
-    _cli(env, "run", "anonymizer", "--until-idle")
+    run_cli(env, "run", "anonymizer", "--until-idle")
 
     with NYC.open(encoding="utf-8", newline="") as f:
         source = {row["Unique Key"]: row for row in csv.DictReader(f)}

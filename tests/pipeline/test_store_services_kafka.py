@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from cli_helpers import run_cli
 from openbeat.contracts.codec import SchemaStore
 from openbeat.releases import DATASET_SOURCES, read_staged
 from openbeat.store import open_store
@@ -25,23 +26,11 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "openbeat.cli", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def _prepare(env: dict[str, str], n: int) -> None:
-    _cli(env, "emit", "--sample", str(n), "--seed", "4", "--no-progress")
-    _cli(env, "run", "anonymizer", "--until-idle")
+    run_cli(env, "emit", "--sample", str(n), "--seed", "4", "--no-progress")
+    run_cli(env, "run", "anonymizer", "--until-idle")
 
 
 def _latest_public(names: Any, consume: Callable[..., list], kind: str) -> dict[str, dict]:
@@ -80,9 +69,9 @@ def test_publisher_killed_while_staging_then_release_has_every_record_once(
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
         proc.wait(timeout=30)
-    _cli(env, "run", "publisher", "--until-idle")
+    run_cli(env, "run", "publisher", "--until-idle")
     cutoff = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _cli(env, "release", "--cutoff", cutoff)
+    run_cli(env, "release", "--cutoff", cutoff)
 
     store = open_store(env["OPENBEAT_STORE"])
     assert kills >= 2
@@ -124,7 +113,7 @@ def test_alerter_restart_gives_the_same_feed_items(
     time.sleep(2.5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    _cli(env, "run", "alerter", "--until-idle")
+    run_cli(env, "run", "alerter", "--until-idle")
     after_crash = {p.name: p.read_bytes() for p in (store / "feeds").rglob("*") if p.is_file()}
 
     # The reference: the same public records absorbed once, in-process, with no crash.
@@ -163,11 +152,11 @@ def _reference_feeds(
 
 def test_unchanged_feeds_are_not_rewritten(openbeat_env: dict[str, str]) -> None:
     _prepare(openbeat_env, 300)
-    _cli(openbeat_env, "run", "alerter", "--until-idle")
+    run_cli(openbeat_env, "run", "alerter", "--until-idle")
     feeds = Path(openbeat_env["OPENBEAT_STORE"]) / "feeds"
     before = {p: p.stat().st_mtime_ns for p in feeds.rglob("*") if p.is_file()}
 
-    result = _cli(openbeat_env, "run", "alerter", "--until-idle")
+    result = run_cli(openbeat_env, "run", "alerter", "--until-idle")
 
     assert {p: p.stat().st_mtime_ns for p in feeds.rglob("*") if p.is_file()} == before
     assert "0 objects written" in result.stdout
@@ -176,14 +165,14 @@ def test_unchanged_feeds_are_not_rewritten(openbeat_env: dict[str, str]) -> None
 def test_verify_fails_on_a_tampered_release(openbeat_env: dict[str, str]) -> None:
     env = {**openbeat_env, "OPENBEAT_RELEASE_INTERVAL_S": "0"}
     _prepare(env, 300)
-    _cli(env, "run", "publisher", "aggregator", "--until-idle")
-    _cli(env, "release", "--dataset", "incidents")
+    run_cli(env, "run", "publisher", "aggregator", "--until-idle")
+    run_cli(env, "release", "--dataset", "incidents")
     root = env["OPENBEAT_STORE"]
-    assert _cli(env, "verify", root).returncode == 0
+    assert run_cli(env, "verify", root).returncode == 0
 
     csv_path = next(Path(root).glob("datasets/incidents/releases/*/data.csv"))
     csv_path.write_bytes(csv_path.read_bytes() + b"x,contact me at jane.doe@example.com\r\n")
-    result = _cli(env, "verify", root, check=False)
+    result = run_cli(env, "verify", root, check=False)
 
     assert result.returncode == 1
     assert "data.csv" in result.stdout and "sha256" in result.stdout.lower()
@@ -202,11 +191,11 @@ def test_whole_pipeline_publishes_to_s3_and_verifies(
         "OPENBEAT_PUBLIC_BASE_URL": "https://data.example.org/open-data",
     }
     _prepare(env, 500)
-    _cli(env, "run", "aggregator", "publisher", "alerter", "--until-idle")
+    run_cli(env, "run", "aggregator", "publisher", "alerter", "--until-idle")
     cutoff = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    released = _cli(env, "release", "--cutoff", cutoff)
-    future = _cli(env, "release", "--cutoff", "2999-01-01T00:00:00Z", check=False)
-    verified = _cli(env, "verify", env["OPENBEAT_STORE"])
+    released = run_cli(env, "release", "--cutoff", cutoff)
+    future = run_cli(env, "release", "--cutoff", "2999-01-01T00:00:00Z", check=False)
+    verified = run_cli(env, "verify", env["OPENBEAT_STORE"])
 
     assert f"incidents: release {cutoff.replace(':', '')}" in released.stdout
     assert future.returncode == 2 and "in the future" in future.stderr
