@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", choices=["incident", "report", "engagement"], help="what the file holds"
     )
     emit.add_argument("--mapping", help="column mapping file (TOML); see infra/mappings/")
-    emit.add_argument("--rejects", help="where rejected rows go (default FILE.rejects.jsonl)")
+    emit.add_argument(
+        "--rejects",
+        help="where rejected rows go (default: NAME.rejects.jsonl in the current folder)",
+    )
     emit.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     release = sub.add_parser("release", help="cut an open-data release")

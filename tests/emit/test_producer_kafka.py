@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,38 @@ def test_emit_sample_sends_every_event(
     assert total == 300
 
 
+def test_emit_sample_is_deterministic_per_seed_down_to_the_topic_contents(
+    openbeat_env: dict[str, str],
+    topic_names: Any,
+    consume: Callable[..., list],
+    kafka_bootstrap: str,
+    unique_name: Callable[[str], str],
+) -> None:
+    from openbeat.paths import TOPICS_FILE
+    from openbeat.runtime.admin import apply_topics
+    from openbeat.runtime.topics import TopicNames, load_topics
+
+    other = TopicNames(unique_name("t"))
+    apply_topics(kafka_bootstrap, load_topics(TOPICS_FILE, other))
+    # Enough events for several chunks made by worker processes (see emit/prepare.py).
+    n = "4500"
+    hour = datetime.now(UTC).hour  # the sample is anchored to the current hour
+    first = _cli(openbeat_env, "emit", "--sample", n, "--seed", "9", "--no-progress")
+    env = {**openbeat_env, "OPENBEAT_TOPIC_NAMESPACE": other.namespace}
+    second = _cli(env, "emit", "--sample", n, "--seed", "9", "--no-progress")
+    if datetime.now(UTC).hour != hour:
+        pytest.skip("the hour turned between the two runs, so their `now` differs")
+
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    for kind in EXAMPLES:
+        a = consume(topic_names.raw(kind))
+        b = consume(other.raw(kind))
+        assert a, kind
+        assert sorted((m.partition, m.offset, m.key, m.value) for m in a) == sorted(
+            (m.partition, m.offset, m.key, m.value) for m in b
+        )
+
+
 def test_import_sends_good_rows_and_reports_each_bad_one(
     openbeat_env: dict[str, str], topic_names: Any, consume: Callable[..., list], tmp_path: Path
 ) -> None:
@@ -143,6 +176,8 @@ def test_import_sends_good_rows_and_reports_each_bad_one(
         "incident",
         "--mapping",
         "infra/mappings/chicago-crimes.toml",
+        "--rejects",
+        str(tmp_path / "export.csv.rejects.jsonl"),
         "--no-progress",
     )
 

@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from openbeat.contracts.codec import SchemaStore
 from openbeat.contracts.jurisdiction import load_jurisdiction
+from openbeat.emit.prepare import SamplePipeline
 from openbeat.emit.producer import RawSender
 from openbeat.runtime.clients import make_producer
 from openbeat.runtime.settings import EmitSettings
@@ -29,7 +31,7 @@ from openbeat.runtime.topics import TopicNames
 logger = logging.getLogger(__name__)
 
 
-def _sender(settings: EmitSettings) -> RawSender:
+def _sender(settings: EmitSettings, schemas: SchemaStore | None = None) -> RawSender:
     producer = make_producer(
         settings.kafka_bootstrap,
         client_id="openbeat-emit",
@@ -38,11 +40,11 @@ def _sender(settings: EmitSettings) -> RawSender:
         compression=settings.emit_compression,
     )
     names = TopicNames(settings.topic_namespace)
-    return RawSender(producer, SchemaStore.load(settings.schemas_dir), names)
+    return RawSender(producer, schemas or SchemaStore.load(settings.schemas_dir), names)
 
 
 def _finish(sender: RawSender, started: float, rejected: Counter[str] | None = None) -> int:
-    sender.flush()
+    sender.flush()  # a no-op when already flushed; settles every future either way
     sender.producer.close(timeout=30)
     tally = sender.tally
     elapsed = max(time.perf_counter() - started, 1e-9)
@@ -61,19 +63,35 @@ def _finish(sender: RawSender, started: float, rejected: Counter[str] | None = N
     return 0
 
 
-def emit_sample(n: int, seed: int, progress: bool = True) -> int:
-    from openbeat.emit.sample import generate_sample
+def send_sample(
+    pipeline: SamplePipeline, make_sender: Callable[[], RawSender], progress: bool = False
+) -> RawSender:
+    """Send every chunk the pipeline makes, then flush; the sender's tally says what happened.
 
+    The sender is made only after the pipeline has forked its workers (see SamplePipeline).
+    `make bench` times this same function for its `emit --sample` figure.
+    """
+    with pipeline as chunks:
+        sender = make_sender()
+        total = sum(pipeline.sizes)
+        with tqdm(total=total, unit="ev", disable=not progress, file=sys.stderr) as bar:
+            for chunk in chunks:
+                sender.send_prepared(chunk)
+                bar.update(len(chunk))
+        sender.flush()
+    return sender
+
+
+def emit_sample(n: int, seed: int, progress: bool = True) -> int:
     settings = EmitSettings()
     jurisdiction = load_jurisdiction(settings.jurisdiction)
-    sender = _sender(settings)
+    schemas = SchemaStore.load(settings.schemas_dir)
     # The sample is anchored to the current hour so that meetings are upcoming and incidents
     # recent, yet two runs within the hour with one seed emit identical events.
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     started = time.perf_counter()
-    events = generate_sample(n, seed, jurisdiction, now)
-    for kind, record in tqdm(events, total=n, unit="ev", disable=not progress, file=sys.stderr):
-        sender.send(kind, record)
+    pipeline = SamplePipeline(n, seed, jurisdiction, now, schemas)
+    sender = send_sample(pipeline, lambda: _sender(settings, schemas), progress)
     return _finish(sender, started)
 
 
@@ -94,7 +112,8 @@ def emit_file(
         future_skew=timedelta(minutes=5),
     )
     results = import_file(path, kind, mapping, jurisdiction, ctx)
-    rejects_path = rejects_path or path.with_name(path.name + ".rejects.jsonl")
+    # In the working directory, not beside the export: exports often sit on read-only shares.
+    rejects_path = rejects_path or Path.cwd() / (path.name + ".rejects.jsonl")
     sender = _sender(settings)
     started = time.perf_counter()
     rejected: Counter[str] = Counter()

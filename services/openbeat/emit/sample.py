@@ -8,18 +8,22 @@ exercised for real. Some incidents come again with a higher revision (a status c
 scheduled engagements again as cancelled.
 
 The same (n, seed, now, jurisdiction) always gives the same records: only the seeded
-`random.Random` and `now` feed the output. It also feeds the throughput benchmark, so the work per
-record is a handful of random draws and string formats; vocabularies and per-district geometry
-are prepared once per call.
+`random.Random` and `now` feed the output. The sample is made in chunks of CHUNK_EVENTS records,
+each seeded from (seed, chunk index) (`SampleSource`), so worker processes can make chunks in
+parallel with the same result as one process (emit/prepare.py). It also feeds the throughput
+benchmark, so the work per record is a handful of random draws and string formats (only the
+fields a text template uses are made up); vocabularies and geometry are prepared once per call.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import string
 from bisect import bisect
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from itertools import accumulate
 from typing import Any, TypeVar
 
@@ -41,6 +45,10 @@ CONFIDENTIAL_SHARE = 0.015
 DAYS_BACK = 30
 DAYS_AHEAD = 14
 _OPEN_POOL = 500  # recent records kept as candidates for a later revision
+# Records per independently seeded chunk. Chunks let several processes generate one sample in
+# parallel with the same output as one process; 2000 keeps plenty of revisions inside a chunk
+# (about 50 of them) while a chunk is a small unit of work (~35 ms) that starts sending soon.
+CHUNK_EVENTS = 1000
 
 
 class _Picker:
@@ -57,6 +65,27 @@ class _Picker:
         return self.items[bisect(self.cum, rng.random() * self.total)]
 
 
+@cache
+def template_fields(template: str) -> tuple[str, ...]:
+    """The `{name}` fields a template uses, in order of first use: only those are made up
+    (each costs random draws). A tuple, not a set: set order varies with the string hash seed
+    per process, and the draw order must not."""
+    return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f))
+
+
+def _mdy(day: date) -> str:
+    return f"{day.month:02d}/{day.day:02d}/{day.year}"
+
+
+def _hm(moment: datetime) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+_PLATE_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+_SECOND_PERSON = frozenset(("s", "s_home", "s_phone"))
+_TIMES = frozenset(("t1", "t2"))
+
+
 def agency_id(jurisdiction: Jurisdiction) -> str:
     """Initials of the publisher: "Riverton Police Department" -> "RPD"."""
     words = [w for w in jurisdiction.publisher.replace("-", " ").split() if w[:1].isupper()]
@@ -65,7 +94,9 @@ def agency_id(jurisdiction: Jurisdiction) -> str:
 
 class _Generator:
     def __init__(self, seed: int, jurisdiction: Jurisdiction, now: datetime) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
+        self.random = self.rng.random
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.agency = agency_id(jurisdiction)
         self.tag = f"{seed & 0xFFFFFFFF:x}"
@@ -95,15 +126,28 @@ class _Generator:
         self.open_incidents: list[dict[str, Any]] = []
         self.scheduled: list[dict[str, Any]] = []
 
+    def start_chunk(self, index: int) -> None:
+        """Make the next records depend on (seed, chunk index) alone, not on earlier chunks.
+
+        A string seed goes through SHA-512 in `random.seed`, so it is stable across processes
+        and Python runs (unlike `hash()`); ids continue from the chunk's first slot so they stay
+        unique over the whole sample, and revisions only refer back within the chunk.
+        """
+        self.rng = random.Random(f"{self.seed}:{index}")
+        self.random = self.rng.random
+        self.counter = index * CHUNK_EVENTS
+        self.open_incidents = []
+        self.scheduled = []
+
     # -- small helpers ---------------------------------------------------------------------
     def pick(self, seq: Sequence[T]) -> T:
-        return seq[int(self.rng.random() * len(seq))]
+        return seq[int(self.random() * len(seq))]
 
     def between(self, low: int, high: int | None = None) -> int:
         """Like randrange(low, high) with one draw: about twice as fast, equally uniform here."""
         if high is None:
             low, high = 0, low
-        return low + int(self.rng.random() * (high - low))
+        return low + int(self.random() * (high - low))
 
     def next_id(self, prefix: str) -> str:
         self.counter += 1
@@ -119,13 +163,13 @@ class _Generator:
         return f"{self.between(100, 12999)} {self.street()}"
 
     def location(self) -> str:
-        if self.rng.random() < 0.15:
+        if self.random() < 0.15:
             return f"{self.street()} & {self.street()}"
         return self.address()
 
     def phone(self) -> str:
         area, line = self.pick(P.AREA_CODES), f"01{self.between(100):02d}"
-        style = self.rng.random()
+        style = self.random()
         if style < 0.4:
             return f"({area}) 555-{line}"
         if style < 0.8:
@@ -134,28 +178,27 @@ class _Generator:
 
     def email(self, name: str) -> str:
         first, last = name.lower().split(" ", 1)
-        user = (
-            f"{first}.{last}" if self.rng.random() < 0.6 else f"{first[0]}{last}{self.between(99)}"
-        )
+        user = f"{first}.{last}" if self.random() < 0.6 else f"{first[0]}{last}{self.between(99)}"
         return f"{user}@{self.pick(P.EMAIL_DOMAINS)}"
 
     def plate(self) -> str:
-        letters = "".join(self.pick("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
+        r, a = self.random, _PLATE_LETTERS
+        letters = a[int(r() * 23)] + a[int(r() * 23)] + a[int(r() * 23)]
         return (
             f"{letters} {self.between(1000, 9999)}"
-            if self.rng.random() < 0.6
+            if self.random() < 0.6
             else (f"{self.between(1, 9)}{letters}{self.between(100, 999)}")
         )
 
     def past_time(self, night: bool) -> datetime:
         """A local-time-weighted moment in the last DAYS_BACK days, never after now."""
         hour = (self.night_hour if night else self.day_hour)(self.rng)
-        day = int(self.rng.random() * DAYS_BACK)
+        day = int(self.random() * DAYS_BACK)
         moment = self.midnights[day] + timedelta(hours=hour, seconds=self.between(3600))
         return moment if moment <= self.now else moment - timedelta(days=1)
 
     def district(self) -> tuple[int, str]:
-        i = int(self.rng.random() * len(self.geo.ids))
+        i = int(self.random() * len(self.geo.ids))
         return i, self.geo.ids[i]
 
     # -- records ---------------------------------------------------------------------------
@@ -166,8 +209,8 @@ class _Generator:
         return {
             "role": role, "name": name, "date_of_birth": dob, "age": age,
             "sex": self.pick(("F", "M", "M", "F", "X", "U")),
-            "phone": self.phone() if self.rng.random() < 0.85 else None,
-            "email": self.email(name) if self.rng.random() < 0.6 else None,
+            "phone": self.phone() if self.random() < 0.85 else None,
+            "email": self.email(name) if self.random() < 0.6 else None,
             "address": self.address(),
         }  # fmt: skip
 
@@ -222,21 +265,66 @@ class _Generator:
     def narrative(
         self, off: P.Offense, persons: list[dict[str, Any]], loc: str, when: datetime
     ) -> str:
-        v, s = persons[0], persons[-1] if len(persons) > 1 else self.person("other", when, False)
         template = self.pick(P.NARRATIVES.get(off.group, P.NARRATIVES["default"]))
-        local = when.astimezone(self.zone)
-        return template.format(
-            v=v["name"], v_dob=v["date_of_birth"].strftime("%m/%d/%Y"),
-            v_phone=v["phone"] or self.phone(), v_email=v["email"] or self.email(v["name"]),
-            v_home=v["address"], s=s["name"], s_phone=s["phone"] or self.phone(),
-            s_home=s["address"], loc=loc, desc=self.pick(off.descriptions).lower(),
-            clothing=self.pick(P.CLOTHING), vehicle=self.pick(P.VEHICLES), plate=self.plate(),
-            t1=local.strftime("%H:%M"), t2=(local + timedelta(hours=2)).strftime("%H:%M"),
-            street2=self.street(), pron=self.pick(("him", "her", "them")),
-        )  # fmt: skip
+        need = template_fields(template)
+        v = persons[0]
+        kw: dict[str, str] = {"v": v["name"], "v_home": v["address"], "loc": loc}
+        if "v_dob" in need:
+            kw["v_dob"] = _mdy(v["date_of_birth"])
+        if "v_phone" in need:
+            kw["v_phone"] = v["phone"] or self.phone()
+        if "v_email" in need:
+            kw["v_email"] = v["email"] or self.email(v["name"])
+        if not _SECOND_PERSON.isdisjoint(need):
+            s = persons[-1] if len(persons) > 1 else self.person("other", when, False)
+            kw["s"], kw["s_home"] = s["name"], s["address"]
+            if "s_phone" in need:
+                kw["s_phone"] = s["phone"] or self.phone()
+        if "desc" in need:
+            kw["desc"] = self.pick(off.descriptions).lower()
+        if "clothing" in need:
+            kw["clothing"] = self.pick(P.CLOTHING)
+        if "vehicle" in need:
+            kw["vehicle"] = self.pick(P.VEHICLES)
+        if "plate" in need:
+            kw["plate"] = self.plate()
+        if not _TIMES.isdisjoint(need):
+            local = when.astimezone(self.zone)
+            kw["t1"], kw["t2"] = _hm(local), _hm(local + timedelta(hours=2))
+        if "street2" in need:
+            kw["street2"] = self.street()
+        if "pron" in need:
+            kw["pron"] = self.pick(("him", "her", "them"))
+        return template.format(**kw)
+
+    def free_text(self, template: str, writer: str) -> str:
+        """A report or survey text: contact data of the writer (`email`) and of others."""
+        kw: dict[str, str] = {}
+        for field in template_fields(template):
+            kw[field] = self.text_field(field, writer)
+        return template.format(**kw)
+
+    def text_field(self, field: str, writer: str) -> str:
+        if field == "email":
+            return self.email(writer)
+        if field in ("address", "address2"):
+            return self.address()
+        if field == "name":
+            return self.name()
+        if field == "phone":
+            return self.phone()
+        if field == "street":
+            return self.street()
+        if field == "plate":
+            return self.plate()
+        if field == "clothing":
+            return str(self.pick(P.CLOTHING))
+        if field == "vehicle":
+            return str(self.pick(P.VEHICLES))
+        raise ValueError(f"sample text field {{{field}}} has no generator")
 
     def incident_revision(self) -> dict[str, Any]:
-        old = self.open_incidents.pop(int(self.rng.random() * len(self.open_incidents)))
+        old = self.open_incidents.pop(int(self.random() * len(self.open_incidents)))
         new = dict(old, revision=old["revision"] + 1)
         new["status"] = self.pick(("cleared_arrest", "closed", "cleared_arrest", "unfounded"))
         persons = new["persons"]
@@ -257,11 +345,7 @@ class _Generator:
         has_place = rng.random() < 0.95
         lat, lon = self.geo.point(rng, index) if has_place else (None, None)
         name = self.name()
-        text = self.pick(texts).format(
-            clothing=self.pick(P.CLOTHING), street=self.street(), vehicle=self.pick(P.VEHICLES),
-            plate=self.plate(), phone=self.phone(), address=self.address(), name=self.name(),
-            address2=self.address(), email=self.email(name),
-        )  # fmt: skip
+        text = self.free_text(self.pick(texts), name)
         anonymous = rng.random() < 0.3
         reporter = None if anonymous else {
             "name": name,
@@ -329,10 +413,7 @@ class _Generator:
         name = self.name()
         comment = None
         if rng.random() < 0.6:
-            comment = self.pick(P.SURVEY_COMMENTS).format(
-                street=self.street(), phone=self.phone(), name=self.name(),
-                address=self.address(), email=self.email(name),
-            )  # fmt: skip
+            comment = self.free_text(self.pick(P.SURVEY_COMMENTS), name)
         respondent = None
         if rng.random() < 0.7:
             respondent = {
@@ -377,14 +458,38 @@ class _Generator:
         return "engagement", self.engagement() if kind == "engagement" else self.survey()
 
 
+class SampleSource:
+    """The sample as numbered chunks: chunk `c` of a given (seed, now, jurisdiction) is always
+    the same records, whichever process makes it and whatever was made before."""
+
+    def __init__(self, seed: int, jurisdiction: Jurisdiction, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self._generator = _Generator(seed, jurisdiction, now)
+
+    def chunk(self, index: int, size: int) -> list[tuple[str, dict[str, Any]]]:
+        """The `size` (<= CHUNK_EVENTS) records of chunk `index`."""
+        if not 0 <= size <= CHUNK_EVENTS:
+            raise ValueError(f"a chunk holds 0 to {CHUNK_EVENTS} records, not {size}")
+        generator = self._generator
+        generator.start_chunk(index)
+        make = generator.next
+        return [make() for _ in range(size)]
+
+
+def chunk_sizes(n: int) -> list[int]:
+    """How `n` records split into chunks: full chunks, then the remainder."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    full, rest = divmod(n, CHUNK_EVENTS)
+    return [CHUNK_EVENTS] * full + ([rest] if rest else [])
+
+
 def generate_sample(
     n: int, seed: int, jurisdiction: Jurisdiction, now: datetime
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """`n` synthetic (kind, record) pairs for `jurisdiction`, deterministic per seed and `now`."""
-    if n < 0:
-        raise ValueError("n must be >= 0")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    generator = _Generator(seed, jurisdiction, now)
-    for _ in range(n):
-        yield generator.next()
+    sizes = chunk_sizes(n)
+    source = SampleSource(seed, jurisdiction, now)
+    for index, size in enumerate(sizes):
+        yield from source.chunk(index, size)
