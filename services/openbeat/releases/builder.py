@@ -12,6 +12,7 @@ Order of work, so a crash at any point leaves the published tree consistent:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
@@ -121,13 +122,14 @@ def build_release(
     with tempfile.TemporaryDirectory(prefix="openbeat-release-", dir=context.workdir) as tmp:
         work = Path(tmp)
         tables = write_tables(spec, rows, work, metadata, context.batch_rows)
-        files = []
-        for path, name, media in (
-            (tables.parquet_path, PARQUET_FILE, PARQUET_MEDIA_TYPE),
-            (tables.csv_path, CSV_FILE, CSV_MEDIA_TYPE),
-        ):
-            size, sha = file_digest(path)
-            files.append(FileEntry(name, media, size, sha, tables.rows))
+        digests = {
+            tables.parquet_path: file_digest(tables.parquet_path),
+            tables.csv_path: tables.csv_digest,
+        }
+        files = [
+            FileEntry(PARQUET_FILE, PARQUET_MEDIA_TYPE, *digests[tables.parquet_path], tables.rows),
+            FileEntry(CSV_FILE, CSV_MEDIA_TYPE, *digests[tables.csv_path], tables.rows),
+        ]
         base = context.root_url
         datapackage = build_datapackage(spec, release_id, cutoff, files, base, context.license_url)
         manifest = build_manifest(
@@ -142,8 +144,12 @@ def build_release(
             context.policy,
             context.generated_by,
         )
-        (work / DATAPACKAGE_FILE).write_bytes(canonical_json(datapackage))
-        (work / MANIFEST_FILE).write_bytes(canonical_json(manifest))
+        for path, document in (
+            (work / DATAPACKAGE_FILE, canonical_json(datapackage)),
+            (work / MANIFEST_FILE, canonical_json(manifest)),
+        ):
+            path.write_bytes(document)
+            digests[path] = (len(document), hashlib.sha256(document).hexdigest())
         uploads = [
             (tables.parquet_path, PARQUET_FILE, PARQUET_CONTENT_TYPE),
             (tables.csv_path, CSV_FILE, CSV_CONTENT_TYPE),
@@ -152,12 +158,12 @@ def build_release(
         ]
         result = ReleaseResult(spec.name, release_id, prefix, tables.rows, files)
         for path, name, content_type in uploads:
-            _upload_immutable(store, prefix + name, path, content_type, work, result)
+            _upload_immutable(store, prefix + name, path, digests[path], content_type, work, result)
         if result.errors:
             logger.error("release %s not published: %s", prefix, "; ".join(result.errors))
             return result
         for path, name, _ in uploads:
-            _check_written(store, prefix + name, path, work, result)
+            _check_written(store, prefix + name, digests[path], work, result)
     if result.errors:
         logger.error("release %s failed its re-read: %s", prefix, "; ".join(result.errors))
         return result
@@ -182,12 +188,18 @@ def build_release(
 
 
 def _upload_immutable(
-    store: ObjectStore, key: str, path: Path, content_type: str, work: Path, result: ReleaseResult
+    store: ObjectStore,
+    key: str,
+    path: Path,
+    digest: tuple[int, str],
+    content_type: str,
+    work: Path,
+    result: ReleaseResult,
 ) -> None:
     if store.put_file(key, path, content_type, if_absent=True):
         result.written.append(key)
         return
-    if _same_bytes(store, key, path, work):
+    if _stored_digest(store, key, work) == digest:
         result.unchanged.append(key)
         return
     result.errors.append(
@@ -197,20 +209,24 @@ def _upload_immutable(
 
 
 def _check_written(
-    store: ObjectStore, key: str, path: Path, work: Path, result: ReleaseResult
+    store: ObjectStore, key: str, digest: tuple[int, str], work: Path, result: ReleaseResult
 ) -> None:
     try:
-        if not _same_bytes(store, key, path, work):
+        if _stored_digest(store, key, work) != digest:
             result.errors.append(f"{key}: re-read bytes differ from what was written")
     except ObjectNotFound:
         result.errors.append(f"{key}: missing right after it was written")
 
 
-def _same_bytes(store: ObjectStore, key: str, path: Path, work: Path) -> bool:
+def _stored_digest(store: ObjectStore, key: str, work: Path) -> tuple[int, str]:
+    """(size, sha256) of the object as the store returns it, streamed through a temp file.
+
+    The local side's digest is computed once, when its file is written, not on every check.
+    """
     copy = work / "reread.tmp"
     try:
         store.download(key, copy)
-        return file_digest(copy) == file_digest(path)
+        return file_digest(copy)
     finally:
         copy.unlink(missing_ok=True)
 
