@@ -142,9 +142,7 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
         # row-level ones it staged.
         # A restarted publisher must not re-cut a slot that is already out (with more input by
         # now, the rebuilt files would clash with the immutable release).
-        due = [
-            d for d in ROW_DATASETS if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff
-        ]
+        due = [d for d in ROW_DATASETS if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff]
         for result in releaser.cut(due, cutoff):
             lines += describe(result)
         return lines
