@@ -70,6 +70,7 @@ def build_anonymizer(settings: AnonymizerSettings) -> Processor:
         key=pseudonym_key(settings),
         bootstrap=settings.kafka_bootstrap,
         future_skew=timedelta(seconds=settings.future_skew_seconds),
+        workers=settings.anonymizer_workers,
     )
 
 

@@ -73,6 +73,12 @@ class AnonymizerSettings(CommonSettings):
     future_skew_seconds: int = Field(
         300, description="How far in the future a timestamp may be before it is rejected"
     )
+    anonymizer_workers: int | None = Field(
+        None,
+        ge=0,
+        description="Worker processes decoding, validating and anonymizing events beside the "
+        "one sending them (0: all in one process); one per CPU when unset",
+    )
 
 
 class RunSettings(CommonSettings):
