@@ -143,4 +143,3 @@ def consume_all(
         return out
     finally:
         consumer.close()
-

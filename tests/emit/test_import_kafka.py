@@ -18,8 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
 
 
-
-
 @pytest.mark.parametrize(
     ("export", "kind", "mapping", "jurisdiction"),
     [

@@ -23,8 +23,6 @@ REPO = Path(__file__).resolve().parents[2]
 HUNDRED_BLOCK = re.compile(r"^(\d{3}XX|0000X) \S")
 
 
-
-
 def test_nyc_311_exact_addresses_never_reach_the_public_topic(
     openbeat_env: dict[str, str], topic_names: Any, consume: Callable[..., list], tmp_path: Path
 ) -> None:

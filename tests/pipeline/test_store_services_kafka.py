@@ -26,8 +26,6 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 
-
-
 def _prepare(env: dict[str, str], n: int) -> None:
     run_cli(env, "emit", "--sample", str(n), "--seed", "4", "--no-progress")
     run_cli(env, "run", "anonymizer", "--until-idle")

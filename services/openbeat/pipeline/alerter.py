@@ -4,12 +4,19 @@ Its state (the alert-relevant public records) is checkpointed to the store befor
 are committed, and absorbing a record twice changes nothing, so after a crash the restored state
 plus the replayed input gives the same feeds: no duplicates, no lost items. A feed object is
 written only when its bytes changed, so an unchanged feed keeps its ETag.
+
+The checkpoint holds every incident of the spike baseline (weeks of them: tens of MB of JSON at
+a busy city's volume), so it is written off the loop thread (`flush_in_background`): serialized
+record by record, so the loop thread gets the interpreter back between records and new alerts
+keep reaching the feeds in well under a second while the checkpoint is written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +25,7 @@ from kafka import TopicPartition
 from openbeat.contracts.codec import ContractError, SchemaStore
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.feeds import AlertInputError, AlertRules, AlertState, feed_objects
+from openbeat.feeds.alerts import STATE_FORMAT
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -46,11 +54,13 @@ class AlerterProcessor:
         self.rules = rules
         self.jurisdiction = jurisdiction
         self.clock = clock
-        self.input_topics = [names.public("incident"), names.public("engagement")]
+        self.input_topics: Sequence[str] = [names.public("incident"), names.public("engagement")]
         self.state = self._restore()
         self.written: dict[str, bytes] = {}
         self.writes = 0
         self.skipped_records = 0
+        # One writer thread: checkpoints are written in order, never two at once.
+        self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="alerter-checkpoint")
 
     def _restore(self) -> AlertState:
         try:
@@ -89,6 +99,26 @@ class AlerterProcessor:
         now = self.clock()
         self.state.prune(now, self.rules)
         self.store.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
+        if final:
+            self._checkpoints.shutdown(wait=True)
+
+    def flush_in_background(self) -> Future[None]:
+        """`flush`, with the checkpoint serialized and put on the checkpoint thread.
+
+        Records are never changed in place (a newer version replaces the dict), so shallow
+        copies of the tables are a consistent snapshot at the cost of copying two dicts.
+        """
+        self.write_feeds()
+        self.state.prune(self.clock(), self.rules)
+        snapshot = _Snapshot(
+            self.state.timezone,
+            dict(self.state._incidents),
+            dict(self.state._engagements),
+        )
+        return self._checkpoints.submit(self._put_checkpoint, snapshot)
+
+    def _put_checkpoint(self, snapshot: _Snapshot) -> None:
+        self.store.put(CHECKPOINT_KEY, snapshot.to_bytes(), "application/json")
 
     def write_feeds(self) -> list[str]:
         """Put every feed object whose bytes changed; return their keys."""
@@ -115,3 +145,38 @@ class AlerterProcessor:
             f"feeds: {self.writes} objects written, {len(self.state)} records in the alert state",
             f"feeds are in {self.store.url_for('feeds/alerts.rss').rsplit('/', 1)[0]}/",
         ]
+
+
+class _Snapshot:
+    """The alert state's tables at one moment, serialized exactly like `AlertState.to_bytes`."""
+
+    def __init__(
+        self,
+        timezone: str,
+        incidents: Mapping[str, Mapping[str, Any]],
+        engagements: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        self.timezone = timezone
+        self.incidents = incidents
+        self.engagements = engagements
+
+    def to_bytes(self) -> bytes:
+        # Keys in sorted order, as json.dumps(sort_keys=True) writes the whole document; one
+        # dumps call per record rather than one for everything (which would hold the GIL for
+        # the whole serialization, a second or more for a large state).
+        return "".join(
+            (
+                '{"engagements":',
+                _table(self.engagements),
+                f',"format":{STATE_FORMAT},"incidents":',
+                _table(self.incidents),
+                ',"timezone":',
+                json.dumps(self.timezone),
+                "}",
+            )
+        ).encode("ascii")
+
+
+def _table(table: Mapping[str, Mapping[str, Any]]) -> str:
+    dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+    return "{" + ",".join(f"{dumps(k)}:{dumps(table[k])}" for k in sorted(table)) + "}"

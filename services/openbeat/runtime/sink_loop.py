@@ -5,6 +5,11 @@ differently: every output is written under a deterministic key (a replay overwri
 duplicating) or from idempotent state, and input offsets are committed only after
 `processor.flush()` has made everything absorbed so far durable. A crash replays at most the
 messages since the last commit, and replaying them changes nothing.
+
+A processor whose checkpoint is large may also offer `flush_in_background()`: it snapshots what
+it has absorbed and makes that durable on another thread, so the loop keeps polling (and feeds
+keep flowing) while a big state is written. The offsets polled before the snapshot are committed
+only once that background flush has finished; a failed one stops the loop like a failed flush.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,6 +47,11 @@ class SinkProcessor(Protocol):
     def revoked(self, partitions: set[TopicPartition]) -> None: ...
 
 
+class BackgroundFlush(Protocol):
+    def flush_in_background(self) -> Future[None]:
+        """Snapshot everything absorbed so far; the future is done when that is durable."""
+
+
 @dataclass(frozen=True)
 class SinkConfig:
     bootstrap: str
@@ -55,19 +66,6 @@ class SinkConfig:
     idle_assignment_timeout_s: float = 60.0
 
 
-class _SinkListener(_Listener):
-    """Before partitions move, flush and commit so the next owner starts where we stopped."""
-
-    def __init__(self, processor: SinkProcessor, commit: Any) -> None:
-        super().__init__(processor)  # type: ignore[arg-type]
-        self.commit = commit
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        if revoked:
-            self.commit()
-        super().on_partitions_revoked(revoked)
-
-
 def run_sink_loop(
     processor: SinkProcessor, config: SinkConfig, stop: StopFlag | None = None
 ) -> LoopStats:
@@ -80,16 +78,58 @@ def run_sink_loop(
         instance_id=config.client_id,
     )
     pending: dict[TopicPartition, int] = {}
+    # Background flushes not yet committed, oldest first, with the offsets they cover.
+    in_flight: list[tuple[Future[None], dict[TopicPartition, int]]] = []
+    background: BackgroundFlush | None = (
+        processor if hasattr(processor, "flush_in_background") else None  # type: ignore[assignment]
+    )
 
-    def commit(final: bool = False) -> None:
-        processor.flush(final)
-        if pending:
-            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in pending.items()})
-            pending.clear()
+    def commit_offsets(offsets: dict[TopicPartition, int]) -> None:
+        # Only partitions still ours: a partition taken away by a rebalance is replayed by its
+        # next owner from the last commit, which changes nothing (absorbing is idempotent).
+        # Committing from the rebalance listener is not an option: kafka-python 3 runs it on the
+        # client's IO thread, which cannot block on a commit.
+        owned = consumer.assignment()
+        kept = {tp: o for tp, o in offsets.items() if tp in owned}
+        if kept:
+            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in kept.items()})
             stats.transactions += 1
 
+    failed: list[BaseException] = []
+
+    def settle(wait: bool) -> None:
+        """Commit the offsets of background flushes that are done (all of them when `wait`)."""
+        while in_flight and (wait or in_flight[0][0].done()):
+            future, offsets = in_flight.pop(0)
+            error = future.exception()
+            if error is not None:
+                # Nothing after a failed flush may be committed (not even by the rebalance
+                # listener while the consumer closes): stop, and replay from the last commit.
+                failed.append(error)
+                in_flight.clear()
+                raise error
+            commit_offsets(offsets)
+
+    def commit(final: bool = False) -> None:
+        if failed:
+            return
+        settle(wait=True)
+        processor.flush(final)
+        commit_offsets(dict(pending))
+        pending.clear()
+
+    def checkpoint() -> None:
+        if background is None:
+            commit()
+            return
+        settle(wait=False)
+        if in_flight:  # the last one is still writing: start the next at the next interval
+            return
+        in_flight.append((background.flush_in_background(), dict(pending)))
+        pending.clear()
+
     try:
-        consumer.subscribe(list(processor.input_topics), listener=_SinkListener(processor, commit))
+        consumer.subscribe(list(processor.input_topics), listener=_Listener(processor))  # type: ignore[arg-type]
         started = last_commit = time.monotonic()
         while not stop.is_set():
             batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
@@ -100,8 +140,9 @@ def run_sink_loop(
                 stats.consumed += len(messages)
             if batch:
                 processor.after_batch()
+            settle(wait=False)
             if time.monotonic() - last_commit >= config.commit_interval_s:
-                commit()
+                checkpoint()
                 last_commit = time.monotonic()
             if (
                 not batch
