@@ -158,13 +158,15 @@ def test_rerun_changes_nothing(
 ) -> None:
     store = LocalStore(tmp_path)
     build_release(store, "incidents", incident_rows, CUTOFF, context)
-    before = {k: (store.get(k), (tmp_path / k).stat().st_mtime_ns) for k in store.list(PREFIX)}
+    # Every object, latest.json and the catalog included: portals poll those by ETag.
+    before = {k: (store.get(k), (tmp_path / k).stat().st_mtime_ns) for k in store.list("")}
     again = build_release(store, "incidents", incident_rows, CUTOFF, context)
     assert again.ok, again.errors
     assert again.written == []
     assert len(again.unchanged) == 4
-    after = {k: (store.get(k), (tmp_path / k).stat().st_mtime_ns) for k in store.list(PREFIX)}
+    after = {k: (store.get(k), (tmp_path / k).stat().st_mtime_ns) for k in store.list("")}
     assert after == before
+    assert any(k.endswith("latest.json") for k in after) and "catalog/data.json" in after
 
 
 def test_existing_release_with_other_bytes_is_an_error_not_an_overwrite(

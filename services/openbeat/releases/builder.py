@@ -234,8 +234,12 @@ def _stored_digest(store: ObjectStore, key: str, work: Path) -> tuple[int, str]:
 def _point_latest(store: ObjectStore, dataset: str, latest: Mapping[str, Any]) -> bool:
     """Write latest.json unless it already points at a newer release (ids sort by time)."""
     key = latest_key(dataset)
+    data = canonical_json(latest)
     try:
-        current = json.loads(store.get(key))
+        existing = store.get(key)
+        if existing == data:
+            return False  # already there: no rewrite, so the ETag portals cache on stays
+        current = json.loads(existing)
         if str(current.get("release_id", "")) > latest["release_id"]:
             logger.info("%s stays at newer release %s", key, current["release_id"])
             return False
@@ -243,7 +247,7 @@ def _point_latest(store: ObjectStore, dataset: str, latest: Mapping[str, Any]) -
         pass
     except ValueError:
         logger.warning("%s was not valid JSON; replacing it", key)
-    store.put(key, canonical_json(latest), JSON_CONTENT_TYPE, cache_control=LATEST_CACHE_CONTROL)
+    store.put(key, data, JSON_CONTENT_TYPE, cache_control=LATEST_CACHE_CONTROL)
     return True
 
 
@@ -268,7 +272,11 @@ def refresh_catalog(
     problems = validate_catalog(catalog)
     if problems:
         return [f"{CATALOG_KEY}: not written, invalid DCAT-US 1.1: {p}" for p in problems]
-    store.put(
-        CATALOG_KEY, canonical_json(catalog), JSON_CONTENT_TYPE, cache_control=CATALOG_CACHE_CONTROL
-    )
+    data = canonical_json(catalog)
+    try:
+        if store.get(CATALOG_KEY) == data:
+            return []  # unchanged: keep the object (and its ETag) as it is
+    except ObjectNotFound:
+        pass
+    store.put(CATALOG_KEY, data, JSON_CONTENT_TYPE, cache_control=CATALOG_CACHE_CONTROL)
     return []
