@@ -22,67 +22,36 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from kafka import TopicPartition
 
-from openbeat.contracts.codec import KIND_SCHEMAS, ContractError, SchemaStore
-from openbeat.contracts.json_input import decode_json
+from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.offenses import OffenseTable
-from openbeat.contracts.validation import ValidationContext, validate
+from openbeat.contracts.validation import ValidationContext
+from openbeat.pipeline.prepare import (
+    NOW_REFRESH_S,
+    AnonymizerCore,
+    Prepared,
+    RawMessage,
+    WirePrepared,
+    prepare_chunk,
+    raw_message,
+)
 from openbeat.pipeline.revisions import RevisionState, restore_partition
-from openbeat.privacy.anonymize import AnonymizeContext, AnonymizeError, anonymize
 from openbeat.privacy.policy import Policy
-from openbeat.runtime.loop import Headers, Out, OutTuple
+from openbeat.runtime.loop import Out, OutTuple
 from openbeat.runtime.topics import TopicNames
 from openbeat.runtime.workers import ForkedWorkers, default_workers
 
 logger = logging.getLogger(__name__)
 
-ID_FIELDS = {"incident": "incident_id", "report": "report_id", "engagement": "engagement_id"}
-JSON_CONTENT_TYPES = (b"application/json", b"application/json; charset=utf-8")
-# How long one validation "now" is reused. A reused now is at most this much in the past, which
-# only makes the future-timestamp check stricter by as much (against minutes of allowed skew);
-# building the context per message cost more than the checks it serves. Worker chunks take one
-# `now` each, made when the chunk is handed out (a chunk takes milliseconds).
-NOW_REFRESH_S = 0.05
 # Messages per worker task: large enough that pickling and the pipe cost little per message
 # (~1 us), small enough that the main process starts sending soon after a batch arrives.
 CHUNK = 250
 # The first chunks of a batch are smaller, so the main process waits less before its first send.
 FIRST_CHUNK = 50
-
-# One input message as the workers see it: plain values, cheap to pickle.
-# (topic, partition, offset, key, value, headers)
-RawMessage = tuple[str, int, int, bytes | None, bytes | None, Sequence[tuple[str, bytes]]]
-
-
-class Prepared(NamedTuple):
-    """What the pure stage made of one message.
-
-    `state_key` is None when the message was rejected before the revision check (undecodable,
-    invalid): `outs` is then its dead letter, emitted whatever the state. Otherwise `outs` is
-    emitted only if `revision` is newer than the one published for `state_key`; it is the
-    changelog entry plus the encoded records, or the dead letter (`rejection` set) when
-    anonymizing failed.
-    """
-
-    outs: tuple[Out, ...]
-    state_key: str | None = None
-    kind: str = ""
-    revision: int = 0
-    rejection: str | None = None
-    published: int = 0
-    restricted: int = 0
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why an event was dead-lettered: a machine-readable code and one human sentence."""
-
-    code: str
-    detail: str
 
 
 @dataclass
@@ -90,166 +59,6 @@ class AnonymizerCounts:
     published: int = 0
     restricted: int = 0
     superseded: int = 0
-
-
-class AnonymizerCore:
-    """The pure part of the anonymizer: one message in, one `Prepared` out; no state kept.
-
-    Built once in the service and inherited by each forked worker.
-    """
-
-    def __init__(
-        self,
-        *,
-        names: TopicNames,
-        schemas: SchemaStore,
-        jurisdiction: Jurisdiction,
-        offenses: OffenseTable,
-        policy: Policy,
-        key: bytes,
-        future_skew: timedelta = timedelta(minutes=5),
-    ) -> None:
-        self.names = names
-        self.schemas = schemas
-        self.jurisdiction = jurisdiction
-        self.offenses = offenses
-        self.future_skew = future_skew
-        self.actx = AnonymizeContext(
-            policy=policy, key=key, jurisdiction=jurisdiction, offenses=offenses
-        )
-        # Topic names are formatted on every call of TopicNames; the hot path looks them up.
-        self.kind_of_topic = {names.raw(kind): kind for kind in KIND_SCHEMAS}
-        self._public_topic = {kind: names.public(kind) for kind in KIND_SCHEMAS}
-        self._revisions_topic = names.revisions
-
-    def context(self, now: datetime) -> ValidationContext:
-        return ValidationContext(
-            jurisdiction=self.jurisdiction,
-            offenses=self.offenses,
-            now=now,
-            future_skew=self.future_skew,
-        )
-
-    def prepare_chunk(self, now: datetime, messages: Sequence[RawMessage]) -> list[Prepared]:
-        ctx = self.context(now)
-        return [self.prepare(message, ctx) for message in messages]
-
-    def prepare(self, message: RawMessage, ctx: ValidationContext) -> Prepared:
-        topic, partition, _, _, value, headers = message
-        kind = self.kind_of_topic.get(topic)
-        if kind is None:  # only subscribed topics arrive; guard against a misconfiguration
-            rejection = Rejection("unknown_topic", f"no kind for topic {topic}")
-            return self._rejected(message, rejection)
-        record_or_rejection = self._decode_and_validate(kind, value, headers, ctx)
-        if isinstance(record_or_rejection, Rejection):
-            return self._rejected(message, record_or_rejection)
-        record = record_or_rejection
-        state_key = f"{kind}|{record['agency_id']}:{record[ID_FIELDS[kind]]}"
-        revision = int(record.get("revision", 1))
-        try:
-            outputs = anonymize(kind, record, self.actx)
-        except AnonymizeError as exc:
-            # Validation should have caught it; if not, the event is still bad input, not a
-            # reason to stop: dead-letter it (its revision is not recorded as published).
-            letter = self._dead_letter(message, Rejection(exc.code, exc.detail))
-            return Prepared((letter,), state_key, kind, revision, exc.code)
-        outs = [
-            Out(
-                topic=self._revisions_topic,
-                key=state_key.encode(),
-                value=str(revision).encode(),
-                partition=partition,
-            )
-        ]
-        published = restricted = 0
-        for output in outputs:
-            if output.channel == "public":
-                topic = self._public_topic[kind]
-                published += 1
-            elif output.full_name.endswith("WithheldIncident"):
-                topic = self.names.withheld_incidents
-                restricted += 1
-            else:
-                topic = self.names.survey_responses
-                restricted += 1
-            value = self.schemas.encode(output.full_name, output.record)
-            outs.append(Out(topic=topic, key=output.key.encode(), value=value))
-        return Prepared(tuple(outs), state_key, kind, revision, None, published, restricted)
-
-    def _rejected(self, message: RawMessage, rejection: Rejection) -> Prepared:
-        return Prepared((self._dead_letter(message, rejection),), rejection=rejection.code)
-
-    def _decode_and_validate(
-        self,
-        kind: str,
-        value: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-        ctx: ValidationContext,
-    ) -> dict[str, Any] | Rejection:
-        full_name = KIND_SCHEMAS[kind]
-        if value is None:
-            return Rejection(
-                "empty_value", "the message has no value (a tombstone is not an event)"
-            )
-        try:
-            if _header(headers, "content-type") in JSON_CONTENT_TYPES:
-                record = decode_json(value, full_name, self.schemas)
-            else:
-                record = self.schemas.decode(value, expected_full_name=full_name).record
-        except ContractError as exc:
-            return Rejection(exc.code, exc.detail)
-        failures = validate(kind, record, ctx)
-        if failures:
-            first = failures[0]
-            detail = "; ".join(f.message for f in failures)
-            return Rejection(first.code, detail)
-        return record
-
-    def _dead_letter(self, message: RawMessage, rejection: Rejection) -> Out:
-        topic, partition, offset, key, value, original = message
-        headers: Headers = list(original or [])
-        headers += [
-            ("openbeat.error.code", rejection.code.encode()),
-            ("openbeat.error.detail", rejection.detail.encode("utf-8", "replace")),
-            ("openbeat.source.topic", topic.encode()),
-            ("openbeat.source.partition", str(partition).encode()),
-            ("openbeat.source.offset", str(offset).encode()),
-        ]
-        return Out(topic=self.names.deadletter, key=key, value=value, headers=headers)
-
-
-# A `Prepared` as plain tuples (its outputs too), the form results cross the pipe in: several
-# times cheaper to pickle and unpickle than NamedTuples (~0.7 against ~6 us per event).
-WirePrepared = tuple[tuple[OutTuple, ...], str | None, str, int, str | None, int, int]
-
-
-def _prepare_chunk(
-    core: AnonymizerCore, task: tuple[datetime, Sequence[RawMessage]]
-) -> list[WirePrepared]:
-    """The worker task: one chunk of a batch (module level: it is sent to workers by name)."""
-    return [
-        (
-            tuple(cast(OutTuple, tuple(out)) for out in p.outs),
-            p.state_key,
-            p.kind,
-            p.revision,
-            p.rejection,
-            p.published,
-            p.restricted,
-        )
-        for p in core.prepare_chunk(*task)
-    ]
-
-
-def _raw(message: Any) -> RawMessage:
-    return (
-        message.topic,
-        message.partition,
-        message.offset,
-        message.key,
-        message.value,
-        message.headers or (),
-    )
 
 
 def _chunks(messages: Sequence[RawMessage]) -> list[Sequence[RawMessage]]:
@@ -308,7 +117,7 @@ class AnonymizerProcessor:
         if workers < 0:
             raise ValueError(f"workers must be 0 (none) or more, not {workers}")
         self.workers: Workers | None = (
-            ForkedWorkers(workers, self.core, _prepare_chunk) if workers > 0 else None
+            ForkedWorkers(workers, self.core, prepare_chunk) if workers > 0 else None
         )
 
     def start(self) -> None:
@@ -360,7 +169,7 @@ class AnonymizerProcessor:
     # -- the work -----------------------------------------------------------------------------
 
     def process(self, message: Any) -> Iterable[Out]:
-        raw = _raw(message)
+        raw = raw_message(message)
         # In this process the outputs stay `Out`s (what `prepare` made).
         return cast(
             Sequence[Out], self._apply(raw, self.core.prepare(raw, self._validation_context()))
@@ -375,7 +184,7 @@ class AnonymizerProcessor:
         """
         if self.workers is None or not self.workers.started:
             return (self.process(message) for message in messages)
-        chunks = _chunks([_raw(m) for m in messages])
+        chunks = _chunks([raw_message(m) for m in messages])
         now = datetime.now(UTC)
         return self._in_order(chunks, self.workers.map([(now, chunk) for chunk in chunks]))
 
@@ -412,10 +221,3 @@ class AnonymizerProcessor:
             self._vctx = self.core.context(datetime.now(UTC))
             self._vctx_at = tick
         return self._vctx
-
-
-def _header(headers: Sequence[tuple[str, bytes]], name: str) -> bytes | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return bytes(value) if value is not None else None
-    return None
