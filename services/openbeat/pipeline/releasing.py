@@ -18,7 +18,7 @@ from typing import Any
 from openbeat.aggregate.counts import engagement_summary, incident_counts
 from openbeat.aggregate.noise import NoiseConfig
 from openbeat.contracts.jurisdiction import Jurisdiction
-from openbeat.pipeline.aggregator import load_aggregate_state
+from openbeat.pipeline.aggregator import CHECKPOINT_KEY, load_aggregate_state
 from openbeat.privacy.policy import Policy
 from openbeat.releases import (
     DATASET_SOURCES,
@@ -64,6 +64,9 @@ class Releaser:
             results.append(self._one(dataset, cutoff))
         return results
 
+    def has_aggregate_state(self) -> bool:
+        return self.store.exists(CHECKPOINT_KEY)
+
     def latest_cutoff(self, dataset: str) -> datetime | None:
         """The cutoff of the dataset's current release, if it has one."""
         try:
@@ -82,7 +85,7 @@ class Releaser:
             offsets: dict[str, Any] = staged_offsets(self.store, source)
         else:
             rows = self._aggregate_rows(dataset, published_until)
-            offsets = {"aggregate_state": "_internal/aggregator/state.json"}
+            offsets = {"aggregate_state": CHECKPOINT_KEY}
         context = ReleaseContext(
             base_url=self.base_url,
             jurisdiction=self.jurisdiction,

@@ -105,32 +105,32 @@ def build_releaser(settings: PublishSettings) -> Releaser:
     store = open_store_from_settings(settings)
     probe = "catalog/data.json"
     base_url = settings.public_base_url or store.url_for(probe).removesuffix(probe).rstrip("/")
-    key = settings_pseudonym_key_or_none()
+    policy = load_policy(settings.policy)
     return Releaser(
         store=store,
         names=TopicNames(settings.topic_namespace),
         jurisdiction=load_jurisdiction(settings.jurisdiction),
-        policy=load_policy(settings.policy),
+        policy=policy,
         base_url=base_url,
         license_url=settings.license_url,
-        # Noise must be unpredictable to readers yet repeatable per release: derive it from
-        # the pseudonym secret, never from public data alone.
-        noise_secret=hashlib.sha256(b"openbeat-dp-noise|" + key).digest(),
+        noise_secret=noise_secret(AnonymizerSettings(), policy.differential_privacy.enabled),
     )
 
 
-def settings_pseudonym_key_or_none() -> bytes:
-    """The pseudonym key when configured (noise secret); a fixed one when DP is unused."""
-    settings = AnonymizerSettings()
-    if settings.pseudonym_key is not None:
-        return settings.pseudonym_key.get_secret_value().encode()
-    return DEV_PSEUDONYM_KEY
+def noise_secret(settings: AnonymizerSettings, needed: bool) -> bytes:
+    """The secret behind differential-privacy noise, derived from the pseudonym key.
+
+    Noise that readers could recompute protects nothing, so with noise on the key is required
+    (the public development key only when the operator explicitly allows it).
+    """
+    key = pseudonym_key(settings) if needed else DEV_PSEUDONYM_KEY
+    return hashlib.sha256(b"openbeat-dp-noise|" + key).digest()
 
 
 def build_publisher(settings: PublishSettings) -> SinkProcessor:
     from openbeat.contracts.codec import SchemaStore
     from openbeat.pipeline.publisher import PublisherProcessor
-    from openbeat.pipeline.releasing import ROW_DATASETS, describe
+    from openbeat.pipeline.releasing import AGGREGATE_DATASETS, ROW_DATASETS, describe
     from openbeat.runtime.topics import TopicNames
     from openbeat.store import open_store_from_settings
 
@@ -139,11 +139,12 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
     def release(cutoff: datetime) -> list[str]:
         assert releaser is not None
         lines: list[str] = []
-        # Aggregate datasets come from the aggregator's own checkpoint; the publisher cuts the
-        # row-level ones it staged.
-        # A restarted publisher must not re-cut a slot that is already out (with more input by
-        # now, the rebuilt files would clash with the immutable release).
-        due = [d for d in ROW_DATASETS if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff]
+        # Row-level datasets come from the parts this publisher staged; aggregates from the
+        # aggregator's checkpoint, once there is one. A restarted publisher must not re-cut a
+        # slot that is already out (with more input by now, the rebuilt files would clash with
+        # the immutable release).
+        names = [*ROW_DATASETS, *(AGGREGATE_DATASETS if releaser.has_aggregate_state() else ())]
+        due = [d for d in names if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff]
         for result in releaser.cut(due, cutoff):
             lines += describe(result)
         return lines
