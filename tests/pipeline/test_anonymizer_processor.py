@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from message_fakes import FakeMessage
 from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.contracts.examples import example_incident, example_report
 from openbeat.contracts.json_input import to_json_bytes
@@ -20,16 +20,6 @@ from openbeat.privacy.policy import load_policy
 from openbeat.runtime.topics import TopicNames
 
 NAMES = TopicNames("unit")
-
-
-@dataclass
-class FakeMessage:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ counts must be those of calling `process` message by message.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from message_fakes import FakeMessage
 from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.contracts.examples import example_incident
 from openbeat.contracts.jurisdiction import load_jurisdiction
@@ -25,16 +25,6 @@ from openbeat.privacy.policy import load_policy
 from openbeat.runtime.topics import TopicNames
 
 NAMES = TopicNames("unitworkers")
-
-
-@dataclass
-class FakeMessage:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def _processor(workers: int) -> AnonymizerProcessor:
