@@ -3,7 +3,8 @@
 "As of a cutoff" means: row-level datasets hold the latest revision of every record whose
 reference time (reported date, submission hour) is before the cutoff less the policy's
 publication delay; upcoming engagement events are included (announcing them is the point);
-aggregates cover dates up to the same point. The same cutoff and input give the same bytes.
+aggregates cover complete days up to the same point, counting the public records of the very
+parts the row-level datasets are cut from. The same cutoff and input give the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from openbeat.aggregate.counts import engagement_summary, incident_counts
 from openbeat.aggregate.noise import NoiseConfig
+from openbeat.aggregate.state import PUBLIC_ENGAGEMENTS, PUBLIC_INCIDENTS, AggregateState
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.pipeline.aggregator import CHECKPOINT_KEY, load_aggregate_state
 from openbeat.privacy.policy import Policy
@@ -85,7 +87,13 @@ class Releaser:
             offsets: dict[str, Any] = staged_offsets(self.store, source)
         else:
             rows = self._aggregate_rows(dataset, published_until)
-            offsets = {"aggregate_state": CHECKPOINT_KEY}
+            offsets = {
+                "restricted": CHECKPOINT_KEY,
+                "public": {
+                    source: staged_offsets(self.store, source)
+                    for source in ("incidents", "engagements")
+                },
+            }
         context = ReleaseContext(
             base_url=self.base_url,
             jurisdiction=self.jurisdiction,
@@ -106,8 +114,30 @@ class Releaser:
                 continue
             yield row
 
-    def _aggregate_rows(self, dataset: str, until: datetime) -> list[dict[str, Any]]:
+    def aggregate_state(self, until: datetime) -> AggregateState:
+        """The state the aggregates are cut from: restricted records from the aggregator's
+        checkpoint, public records from the very parts the row-level datasets are cut from.
+
+        Taking the public side from staging (with the same cutoff rule as the `incidents` rows)
+        means "aggregate cell minus public rows in it" is exactly the withheld part the
+        suppression rules protected, even while the aggregator and the publisher run at
+        different speeds.
+        """
         state = load_aggregate_state(self.store, self.names)
+        staged = AggregateState()
+        local_day = until.astimezone(self.jurisdiction.zone).date()
+        for item in read_staged(self.store, DATASET_SOURCES["incidents"]):
+            record = item.record
+            if record.get("withdrawn") or record["reported_date"] <= local_day:
+                staged.add(PUBLIC_INCIDENTS, record)
+        for item in read_staged(self.store, DATASET_SOURCES["engagement-events"]):
+            staged.add(PUBLIC_ENGAGEMENTS, item.record)
+        for channel in (PUBLIC_INCIDENTS, PUBLIC_ENGAGEMENTS):
+            state.tables[channel] = staged.tables[channel]
+        return state
+
+    def _aggregate_rows(self, dataset: str, until: datetime) -> list[dict[str, Any]]:
+        state = self.aggregate_state(until)
         end = until.astimezone(self.jurisdiction.zone).date() - timedelta(days=1)
         if dataset == "incident-counts":
             noise = None
