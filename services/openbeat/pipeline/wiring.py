@@ -206,10 +206,10 @@ def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | N
 
 
 def run_one(
-    name: str, until_idle: bool, instance: str | None, stop: StopFlag
+    name: str, until_idle: bool, instance: str | None, stop: StopFlag, processor: Any = None
 ) -> tuple[Any, LoopStats]:
     spec = service_specs()[name]
-    processor = spec.build()
+    processor = processor if processor is not None else spec.build()
     run = RunSettings()
     config = loop_config(name, run, until_idle, instance)
     if spec.loop == "sink":
@@ -237,10 +237,19 @@ def run_many(
             results[name] = run_one(name, until_idle, instance, stop)
         return results
     errors: list[BaseException] = []
+    # Build every service here, and let those that fork workers (the anonymizer) fork them now,
+    # while this process has a single thread: forking beside running Kafka client threads can
+    # leave a child holding a lock no thread will ever release.
+    processors: dict[str, Any] = {}
+    for name in names:
+        processors[name] = service_specs()[name].build()
+        start = getattr(processors[name], "start", None)
+        if callable(start):
+            start()
 
     def target(name: str) -> None:
         try:
-            results[name] = run_one(name, until_idle, instance, stop)
+            results[name] = run_one(name, until_idle, instance, stop, processors[name])
         except BaseException as exc:  # a dead service stops the others: no silent half-pipeline
             errors.append(exc)
             stop.set()
