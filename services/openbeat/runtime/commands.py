@@ -103,17 +103,9 @@ def parse_cutoff(text: str | None) -> datetime:
 
 def verify_command(root: str, names_file: str | None) -> int:
     from openbeat.releases import verify_tree
-    from openbeat.runtime.settings import CommonSettings
-    from openbeat.store import open_store
+    from openbeat.store import open_store_from_settings
 
-    settings = CommonSettings()
-    store = open_store(
-        root,
-        endpoint_url=settings.s3_endpoint,
-        access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
-        secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
-        region=settings.s3_region,
-    )
+    store = open_store_from_settings(CommonSettings(), root)
     names: list[str] = []
     if names_file:
         with open(names_file, encoding="utf-8") as f:

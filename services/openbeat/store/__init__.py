@@ -69,10 +69,11 @@ def open_store(
     return LocalStore(Path(text.removeprefix("file://")))
 
 
-def open_store_from_settings(settings: CommonSettings) -> ObjectStore:
-    """The store the OPENBEAT_STORE / OPENBEAT_S3_* settings describe."""
+def open_store_from_settings(settings: CommonSettings, url: str | None = None) -> ObjectStore:
+    """The store the OPENBEAT_STORE / OPENBEAT_S3_* settings describe (or `url` with the same
+    S3 credentials and endpoint)."""
     return open_store(
-        settings.store,
+        url or settings.store,
         endpoint_url=settings.s3_endpoint,
         access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
         secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
