@@ -75,15 +75,29 @@ def make_topic(
 
 
 @pytest.fixture
-def topic_names(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> object:
-    """Every openbeat topic, created fresh in a namespace of this test's own."""
+def topic_names(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> Iterator[object]:
+    """Every openbeat topic, created fresh in a namespace of this test's own, deleted after.
+
+    Deleting matters: each namespace is 30 partitions, and a broker holding thousands of
+    partitions runs out of file descriptors.
+    """
+    from kafka.admin import KafkaAdminClient
+
     from openbeat.paths import TOPICS_FILE
     from openbeat.runtime.admin import apply_topics
     from openbeat.runtime.topics import TopicNames, load_topics
 
     names = TopicNames(unique_name("t"))
-    apply_topics(kafka_bootstrap, load_topics(TOPICS_FILE, names))
-    return names
+    specs = load_topics(TOPICS_FILE, names)
+    apply_topics(kafka_bootstrap, specs)
+    yield names
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="openbeat-tests")
+    try:
+        admin.delete_topics([s.name for s in specs])
+    except Exception:  # cleanup is best effort: a failure here must not fail the test
+        pass
+    finally:
+        admin.close()
 
 
 @pytest.fixture

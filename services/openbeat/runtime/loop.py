@@ -6,6 +6,13 @@ each polled batch becomes one Kafka transaction holding the batch's outputs and 
 so after a crash (even SIGKILL) a batch is either entirely visible to read_committed readers with
 its offsets committed, or not at all and consumed again. That is effectively-once from input
 topics to output topics.
+
+For a batch processor the loop also polls the next batch while the current transaction is open
+and hands it to the processor, so its workers prepare it meanwhile; its outputs are read (state
+checks, sends) only after the current transaction committed. If that transaction aborts, or the
+group rebalanced inside that poll, the prefetched batch is dropped and every partition rewound
+to its committed offset (the transaction is aborted too after a rebalance: another member may
+already consume its partitions from the committed offsets).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -115,13 +122,18 @@ class LoopConfig:
 class _Listener(ConsumerRebalanceListener):
     def __init__(self, processor: Processor) -> None:
         self.processor = processor
+        # Every callback, even with no partitions: the loop compares it around a prefetch poll
+        # to tell whether a rebalance ran inside it.
+        self.calls = 0
 
     def on_partitions_revoked(self, revoked: Any) -> None:
+        self.calls += 1
         if revoked:
             logger.info("partitions revoked: %s", _fmt(revoked))
             self.processor.revoked(set(revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
+        self.calls += 1
         if assigned:
             logger.info("partitions assigned: %s", _fmt(assigned))
             self.processor.assigned(set(assigned))
@@ -168,6 +180,17 @@ def run_loop(
             close()
 
 
+Batch = dict[TopicPartition, list[Any]]
+
+
+@dataclass
+class _Prefetched:
+    """The next batch, polled during the open transaction; `outputs` is lazy (module docstring)."""
+
+    batch: Batch
+    outputs: Iterator[Iterable[OutTuple]]
+
+
 def _run(
     processor: Processor,
     config: LoopConfig,
@@ -189,42 +212,100 @@ def _run(
     )
     try:
         producer.init_transactions()
-        consumer.subscribe(list(processor.input_topics), listener=_Listener(processor))
+        listener = _Listener(processor)
+        consumer.subscribe(list(processor.input_topics), listener=listener)
         started = time.monotonic()
+        prefetched: _Prefetched | None = None
         while not stop.is_set():
-            batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
-            if not batch:
-                if config.until_idle and idle(
-                    consumer, processor.input_topics, started, config.idle_assignment_timeout_s
-                ):
-                    break
-                continue
-            _transaction(producer, consumer, processor, batch, stats)
+            if prefetched is None:
+                batch = consumer.poll(
+                    timeout_ms=config.poll_timeout_ms, max_records=config.max_batch
+                )
+                if not batch:
+                    if config.until_idle and idle(
+                        consumer, processor.input_topics, started, config.idle_assignment_timeout_s
+                    ):
+                        break
+                    continue
+                outputs = _outputs(processor, batch)
+            else:
+                batch, outputs = prefetched.batch, prefetched.outputs
+            prefetched = _transaction(
+                producer, consumer, processor, batch, outputs, stats, listener, config, stop
+            )
             if on_batch:
                 on_batch(stats)
+        # A batch prefetched when the stop came is simply not processed: its offsets were not
+        # committed, so whoever consumes next starts with it.
     finally:
         consumer.close(autocommit=False)
         producer.close(timeout=10)
     return stats
 
 
+def _outputs(processor: Processor, batch: Batch) -> Iterator[Iterable[OutTuple]]:
+    """The outputs of each message of `batch` in poll order (see BatchProcessor)."""
+    incoming = [message for records in batch.values() for message in records]
+    process_many = getattr(processor, "process_many", None)
+    if process_many is not None:
+        return cast(Iterator[Iterable[OutTuple]], process_many(incoming))
+    return map(processor.process, incoming)
+
+
+def _prefetch(
+    consumer: KafkaConsumer,
+    processor: Processor,
+    listener: _Listener,
+    config: LoopConfig,
+) -> tuple[_Prefetched | None, bool]:
+    """Poll the next batch while the current transaction is open and hand it to the processor,
+    whose workers queue it behind the current one (the lazy outputs are read only later).
+
+    Returns that batch (None when there was none, or nothing to gain), and whether a rebalance
+    ran inside the poll. The poll does not wait (timeout 0): waiting would delay the open
+    transaction when the input runs dry; records not fetched yet come with the next poll.
+    """
+    if getattr(processor, "process_many", None) is None:
+        # Nothing would work on the next batch in the meantime: keep the plain order.
+        return None, False
+    calls = listener.calls
+    before = consumer.group_metadata()
+    batch = consumer.poll(timeout_ms=0, max_records=config.max_batch)
+    after = consumer.group_metadata()
+    rebalanced = listener.calls != calls or (before.generation_id, before.member_id) != (
+        after.generation_id,
+        after.member_id,
+    )
+    if rebalanced or not batch:
+        # After a rebalance the batch may hold records of partitions we no longer own, or
+        # records of the open transaction again (positions restart from committed offsets).
+        return None, rebalanced
+    return _Prefetched(batch, _outputs(processor, batch)), False
+
+
 def _transaction(
     producer: KafkaProducer,
     consumer: KafkaConsumer,
     processor: Processor,
-    batch: dict[TopicPartition, list[Any]],
+    batch: Batch,
+    outputs: Iterable[Iterable[OutTuple]],
     stats: LoopStats,
-) -> None:
+    listener: _Listener,
+    config: LoopConfig,
+    stop: StopFlag,
+) -> _Prefetched | None:
+    """One transaction for `batch`; returns the next batch when it was prefetched meanwhile."""
     producer.begin_transaction()
     produced = 0
     per_topic: dict[str, int] = {}
+    prefetched: _Prefetched | None = None
+    # The membership these offsets belong to, taken before any prefetch poll (which may rejoin
+    # the group): the broker fences the offsets commit if that membership is stale.
+    group = consumer.group_metadata()
     try:
-        # In poll order, as before; a batch processor gets them all at once (see BatchProcessor).
-        incoming = [message for records in batch.values() for message in records]
-        process_many = getattr(processor, "process_many", None)
-        outputs: Iterable[Iterable[OutTuple]] = (
-            process_many(incoming) if process_many else map(processor.process, incoming)
-        )
+        # The next batch is polled twice over if need be: before this batch's sends (the workers
+        # queue it behind this one, and the poll runs while they prepare this one), else after.
+        prefetched = _prefetch_or_abort(consumer, processor, listener, config, stop)
         for outs in outputs:
             for topic, value, key, headers, partition in outs:
                 producer.send(
@@ -240,28 +321,65 @@ def _transaction(
         offsets = {
             tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batch.items()
         }
-        producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
+        if prefetched is None:
+            prefetched = _prefetch_or_abort(consumer, processor, listener, config, stop)
+        producer.send_offsets_to_transaction(offsets, group)
         producer.commit_transaction()
     except ProducerFencedError:
         logger.error("another instance took over transactional id; stopping")
         raise
-    except KafkaError as exc:
+    except (KafkaError, _Rebalanced) as exc:
         # A rebalance between poll and commit (or a broker hiccup) fences the offsets; abort,
         # forget the batch's state changes and consume it again from the committed offsets.
+        # A prefetched batch is dropped with its prepared outputs (never iterated), and every
+        # partition rewound, since the prefetch poll moved positions past this batch.
         logger.warning("transaction aborted (%s); the batch will be consumed again", exc)
         stats.aborted += 1
+        _discard(outputs)
+        if prefetched is not None:
+            _discard(prefetched.outputs)
         try:
             producer.abort_transaction()
         finally:
             processor.abort()
-            _rewind(consumer, batch.keys())
-        return
+            _rewind(consumer, consumer.assignment())
+        return None
     processor.commit()
     stats.transactions += 1
     stats.consumed += sum(len(m) for m in batch.values())
     stats.produced += produced
     for topic, count in per_topic.items():
         stats.by_topic[topic] = stats.by_topic.get(topic, 0) + count
+    return prefetched
+
+
+def _prefetch_or_abort(
+    consumer: KafkaConsumer,
+    processor: Processor,
+    listener: _Listener,
+    config: LoopConfig,
+    stop: StopFlag,
+) -> _Prefetched | None:
+    """`_prefetch`, unless stopping; raises `_Rebalanced` (abort) if the poll rebalanced."""
+    if stop.is_set():
+        return None
+    prefetched, rebalanced = _prefetch(consumer, processor, listener, config)
+    if rebalanced:
+        # Partitions of this batch may already be another member's, which consumes them from
+        # the committed offsets: committing this batch too would process them twice.
+        raise _Rebalanced("rebalance during the prefetch poll")
+    return prefetched
+
+
+class _Rebalanced(Exception):
+    """The group rebalanced while a transaction was open (see `_prefetch`)."""
+
+
+def _discard(outputs: Iterable[Any]) -> None:
+    """Drop a batch's outputs unread: closing them cancels pending worker tasks."""
+    close = getattr(outputs, "close", None)
+    if close is not None:
+        close()
 
 
 def _rewind(consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
