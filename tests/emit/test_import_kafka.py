@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from cli_helpers import run_cli
+from data_files import DATA
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from data_files import CHICAGO_CSV, NYC_CSV
 from openbeat.contracts.examples import example_incident, example_report
 from openbeat.contracts.jurisdiction import Jurisdiction, load_jurisdiction
 from openbeat.contracts.offenses import load_offense_table
@@ -26,13 +27,9 @@ from openbeat.emit.importer import (
 )
 from openbeat.paths import INFRA_DIR
 
-DATA = Path("/work/shared/data")
-CHICAGO_CSV = DATA / "chicago_crimes_2014-03.csv"
-NYC_CSV = DATA / "nyc_311_2022-05-01.csv"
 CHICAGO_MAP = INFRA_DIR / "mappings" / "chicago-crimes.toml"
 NYC_MAP = INFRA_DIR / "mappings" / "nyc-311.toml"
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-needs_data = pytest.mark.skipif(not CHICAGO_CSV.exists(), reason="shared city data not present")
 
 
 def context(name: str) -> tuple[Jurisdiction, ValidationContext]:
@@ -84,7 +81,6 @@ def test_jsonl_line_numbers_skip_blank_lines(tmp_path: Path) -> None:
 # -- the real city exports -------------------------------------------------------------------
 
 
-@needs_data
 def test_all_chicago_rows_convert_or_are_rejected_for_a_missing_district() -> None:
     results = run(CHICAGO_CSV, "incident", CHICAGO_MAP)
     source = source_rows(CHICAGO_CSV)
@@ -96,7 +92,6 @@ def test_all_chicago_rows_convert_or_are_rejected_for_a_missing_district() -> No
     assert len(without_district) < len(source) * 0.02
 
 
-@needs_data
 def test_chicago_values_match_their_source_row() -> None:
     results = {r.line: r for r in run(CHICAGO_CSV, "incident", CHICAGO_MAP)}
     source = source_rows(CHICAGO_CSV)
@@ -120,7 +115,6 @@ def test_chicago_values_match_their_source_row() -> None:
     assert checked > 6000
 
 
-@needs_data
 def test_chicago_offense_codes_follow_the_offense_type() -> None:
     codes: dict[str, Counter[str]] = {}
     source = source_rows(CHICAGO_CSV)
@@ -139,7 +133,6 @@ def test_chicago_offense_codes_follow_the_offense_type() -> None:
     assert set(codes["NARCOTICS"]) <= {"35A", "35B"}
 
 
-@needs_data
 def test_all_nyc_rows_convert_or_are_rejected_for_an_unspecified_district() -> None:
     results = run(NYC_CSV, "report", NYC_MAP, city="nyc")
     source = source_rows(NYC_CSV)

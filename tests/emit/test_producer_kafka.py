@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from data_files import CHICAGO_CSV
 from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.contracts.examples import example_engagement, example_incident, example_report
 from openbeat.contracts.json_input import decode_json, to_json_bytes
@@ -27,7 +28,6 @@ EXAMPLES: dict[str, Callable[..., dict[str, Any]]] = {
     "report": example_report,
     "engagement": example_engagement,
 }
-CHICAGO = Path(__file__).resolve().parents[3] / "shared" / "data" / "chicago_crimes_2014-03.csv"
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def test_emit_sample_is_deterministic_per_seed_down_to_the_topic_contents(
 def test_import_sends_good_rows_and_reports_each_bad_one(
     openbeat_env: dict[str, str], topic_names: Any, consume: Callable[..., list], tmp_path: Path
 ) -> None:
-    with CHICAGO.open(encoding="utf-8", newline="") as f:
+    with CHICAGO_CSV.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]
     district, lat = header.index("District"), header.index("Latitude")

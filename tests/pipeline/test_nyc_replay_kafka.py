@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from cli_helpers import run_cli
+from data_files import NYC_CSV
 from openbeat.contracts.codec import SchemaStore
 from openbeat.privacy.grid import is_cell_centre
 from openbeat.privacy.pseudonym import pseudonym
 
 pytestmark = pytest.mark.integration
 
-NYC = Path(__file__).resolve().parents[3] / "shared" / "data" / "nyc_311_2022-05-01.csv"
 REPO = Path(__file__).resolve().parents[2]
 HUNDRED_BLOCK = re.compile(r"^(\d{3}XX|0000X) \S")
 
@@ -30,7 +30,7 @@ def test_nyc_311_exact_addresses_never_reach_the_public_topic(
     run_cli(
         env,
         "emit",
-        str(NYC),
+        str(NYC_CSV),
         "--kind",
         "report",
         "--mapping",
@@ -41,7 +41,7 @@ def test_nyc_311_exact_addresses_never_reach_the_public_topic(
     )
     run_cli(env, "run", "anonymizer", "--until-idle")
 
-    with NYC.open(encoding="utf-8", newline="") as f:
+    with NYC_CSV.open(encoding="utf-8", newline="") as f:
         source = {row["Unique Key"]: row for row in csv.DictReader(f)}
     key = env["OPENBEAT_PSEUDONYM_KEY"].encode()
     by_public_id = {

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
 
+from data_files import DATA
 from openbeat.privacy.blocks import generalize_address, is_public_location
-
-DATA = Path("/work/shared/data")
 
 
 def column(file: str, name: str) -> list[str]:
     path = DATA / file
-    if not path.exists():
-        pytest.skip(f"{path} not available")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return [row[name] for row in csv.DictReader(handle)]
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from release_inputs import BASE_URL, CUTOFF, incident_row
 
+from data_files import DCAT_VALIDATOR
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.releases import ReleaseContext, build_release, get_dataset
 from openbeat.releases.dcat import validate_catalog
@@ -27,7 +28,6 @@ from openbeat.releases.tabular import RowError
 from openbeat.store import LocalStore, ObjectStore
 
 PREFIX = "datasets/incidents/releases/2026-11-25T120000Z/"
-SHARED_VALIDATOR = Path("/work/shared/data/dcat-us-1.1/validate.py")
 
 
 def _parquet(store: ObjectStore, key: str) -> pa.Table:
@@ -311,8 +311,7 @@ def test_catalog_is_valid_dcat_us(
     assert any("mediaType" in p or "distribution" in p for p in problems)
 
 
-@pytest.mark.skipif(not SHARED_VALIDATOR.exists(), reason="shared DCAT validator not present")
-def test_catalog_passes_the_shared_offline_validator(
+def test_catalog_passes_the_offline_dcat_validator(
     tmp_path: Path, context: ReleaseContext, incident_rows: list[dict[str, Any]]
 ) -> None:
     store = LocalStore(tmp_path / "root")
@@ -321,7 +320,7 @@ def test_catalog_passes_the_shared_offline_validator(
     done = subprocess.run(
         [
             sys.executable,
-            str(SHARED_VALIDATOR),
+            str(DCAT_VALIDATOR),
             "--non-federal",
             str(tmp_path / "root" / "catalog" / "data.json"),
         ],
