@@ -31,6 +31,7 @@ run: venv up
 	@bash infra/run-demo.sh
 
 test: venv
+	@infra/nginx/ensure-nginx.sh >/dev/null
 	@$(BIN)/python -m pytest -q
 
 lint: venv

@@ -273,8 +273,8 @@ def test_aggregate_and_list_datasets_round_trip(tmp_path: Path, context: Release
         "Library, Room 2",
         "004XX E RIVER RD",
         "",
-        "PTA; Library",
-        "",
+        '["PTA", "Library"]',
+        "[]",
     ]
     catalog = json.loads(store.get("catalog/data.json"))
     assert [d["identifier"].rsplit("/", 1)[1] for d in catalog["dataset"]] == [

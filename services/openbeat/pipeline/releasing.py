@@ -32,6 +32,7 @@ from openbeat.releases import (
     read_staged,
     staged_offsets,
 )
+from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -56,6 +57,7 @@ class Releaser:
     base_url: str
     license_url: str | None
     noise_secret: bytes
+    release_interval_s: int = 0
 
     def cut(self, datasets: Iterable[str], cutoff: datetime) -> list[ReleaseResult]:
         results = []
@@ -99,7 +101,8 @@ class Releaser:
             jurisdiction=self.jurisdiction,
             source_offsets=offsets,
             policy=self.policy.summary(),
-            license_url=self.license_url,
+            license_url=self.license_url or DEFAULT_LICENSE_URL,
+            release_interval_s=self.release_interval_s,
         )
         return build_release(self.store, dataset, rows, cutoff, context)
 

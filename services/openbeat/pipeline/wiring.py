@@ -19,6 +19,7 @@ from openbeat.runtime.settings import (
     RunSettings,
 )
 from openbeat.runtime.sink_loop import SinkConfig, SinkProcessor, run_sink_loop
+from openbeat.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +104,7 @@ def build_releaser(settings: PublishSettings) -> Releaser:
     from openbeat.store import open_store_from_settings
 
     store = open_store_from_settings(settings)
-    probe = "catalog/data.json"
-    base_url = settings.public_base_url or store.url_for(probe).removesuffix(probe).rstrip("/")
+    base_url = public_base_url(settings.public_base_url, store)
     policy = load_policy(settings.policy)
     return Releaser(
         store=store,
@@ -113,8 +113,30 @@ def build_releaser(settings: PublishSettings) -> Releaser:
         policy=policy,
         base_url=base_url,
         license_url=settings.license_url,
+        release_interval_s=settings.release_interval_s,
         noise_secret=noise_secret(AnonymizerSettings(), policy.differential_privacy.enabled),
     )
+
+
+def public_base_url(configured: str | None, store: ObjectStore) -> str:
+    """The URL catalog and feed links start with: OPENBEAT_PUBLIC_BASE_URL, or for a local
+    folder its file:// URL with a loud warning. An S3 store without it is refused: its
+    endpoint URL is not where the public reads, and harvested links would all be wrong."""
+    if configured:
+        return configured.rstrip("/")
+    probe = "catalog/data.json"
+    own = store.url_for(probe).removesuffix(probe).rstrip("/")
+    if not own.startswith("file:"):
+        raise ConfigurationError(
+            f"OPENBEAT_PUBLIC_BASE_URL is not set: give the public URL of the store root "
+            f"(e.g. https://opendata.example.gov/openbeat); links must not point at {own}"
+        )
+    logger.warning(
+        "OPENBEAT_PUBLIC_BASE_URL is not set: every catalog, download and feed link is a "
+        "file:// URL (%s) that works on this machine only; set it before publishing",
+        own,
+    )
+    return own
 
 
 def noise_secret(settings: AnonymizerSettings, needed: bool) -> bytes:

@@ -27,7 +27,12 @@ import pyarrow as pa
 from openbeat import __version__
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.releases.datasets import DATASETS, get_dataset
-from openbeat.releases.dcat import CATALOG_KEY, build_catalog, validate_catalog
+from openbeat.releases.dcat import (
+    CATALOG_KEY,
+    accrual_periodicity,
+    build_catalog,
+    validate_catalog,
+)
 from openbeat.releases.documents import (
     CSV_CONTENT_TYPE,
     CSV_FILE,
@@ -43,19 +48,24 @@ from openbeat.releases.documents import (
     build_latest,
     build_manifest,
     canonical_json,
+    iso_utc,
+    latest_copy_prefix,
     latest_key,
     release_id_for,
     release_prefix,
 )
+from openbeat.releases.licenses import DEFAULT_LICENSE_URL, license_for
 from openbeat.releases.tabular import DEFAULT_BATCH_ROWS, file_digest, write_tables
 from openbeat.store.base import ObjectNotFound, ObjectStore
 
 logger = logging.getLogger(__name__)
 
-# latest.json and the catalog change with every release: caches may keep them one minute / five
-# minutes. Release files never change, so they get no short Cache-Control.
+# latest.json, the stable latest/ copies and the catalog change with every release: caches may
+# keep them one to five minutes. Release files never change: caches may keep them for a year.
 LATEST_CACHE_CONTROL = "public, max-age=60"
+LATEST_COPY_CACHE_CONTROL = "public, max-age=300"
 CATALOG_CACHE_CONTROL = "public, max-age=300"
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 def _default_generated_by() -> dict[str, str]:
@@ -70,7 +80,9 @@ class ReleaseContext:
     jurisdiction: Jurisdiction
     source_offsets: Mapping[str, Any] = field(default_factory=dict)
     policy: Mapping[str, Any] = field(default_factory=dict)
-    license_url: str | None = None
+    license_url: str = DEFAULT_LICENSE_URL
+    # The publisher's schedule (OPENBEAT_RELEASE_INTERVAL_S): the catalog's accrualPeriodicity.
+    release_interval_s: int = 0
     generated_by: Mapping[str, str] = field(default_factory=_default_generated_by)
     batch_rows: int = DEFAULT_BATCH_ROWS
     workdir: Path | None = None  # where temp files go; the system temp folder when None
@@ -118,7 +130,9 @@ def build_release(
         "openbeat.dataset": spec.name,
         "openbeat.release_id": release_id,
         "openbeat.generated_by": f"openbeat {context.generated_by.get('version', '')}".strip(),
+        "openbeat.timezone": context.jurisdiction.timezone,
     }
+    base = context.root_url
     with tempfile.TemporaryDirectory(prefix="openbeat-release-", dir=context.workdir) as tmp:
         work = Path(tmp)
         tables = write_tables(spec, rows, work, metadata, context.batch_rows)
@@ -130,8 +144,15 @@ def build_release(
             FileEntry(PARQUET_FILE, PARQUET_MEDIA_TYPE, *digests[tables.parquet_path], tables.rows),
             FileEntry(CSV_FILE, CSV_MEDIA_TYPE, *digests[tables.csv_path], tables.rows),
         ]
-        base = context.root_url
-        datapackage = build_datapackage(spec, release_id, cutoff, files, base, context.license_url)
+        datapackage = build_datapackage(
+            spec,
+            release_id,
+            cutoff,
+            files,
+            base,
+            license_for(context.license_url),
+            context.jurisdiction.timezone,
+        )
         manifest = build_manifest(
             spec,
             release_id,
@@ -164,15 +185,35 @@ def build_release(
             return result
         for path, name, _ in uploads:
             _check_written(store, prefix + name, digests[path], work, result)
-    if result.errors:
-        logger.error("release %s failed its re-read: %s", prefix, "; ".join(result.errors))
-        return result
-    latest = build_latest(
-        spec, release_id, cutoff, tables.rows, tables.time_min, tables.time_max, files, base
-    )
-    result.latest_updated = _point_latest(store, spec.name, latest)
+        if result.errors:
+            logger.error("release %s failed its re-read: %s", prefix, "; ".join(result.errors))
+            return result
+        current = _current_latest(store, spec.name)
+        if current is not None and str(current.get("release_id", "")) > release_id:
+            logger.info(
+                "%s stays at newer release %s", latest_key(spec.name), current["release_id"]
+            )
+        else:
+            _copy_latest(store, spec.name, uploads, (work / MANIFEST_FILE).read_bytes())
+            issued = str((current or {}).get("issued") or (current or {}).get("cutoff") or "")
+            latest = build_latest(
+                spec,
+                release_id,
+                cutoff,
+                tables.rows,
+                tables.time_min,
+                tables.time_max,
+                files,
+                base,
+                min(issued, iso_utc(cutoff)) if issued else iso_utc(cutoff),
+            )
+            result.latest_updated = _point_latest(store, spec.name, latest)
     catalog_errors = refresh_catalog(
-        store, context.jurisdiction, context.root_url, context.license_url
+        store,
+        context.jurisdiction,
+        context.root_url,
+        context.license_url,
+        release_interval_s=context.release_interval_s,
     )
     result.errors.extend(catalog_errors)
     result.catalog_updated = not catalog_errors
@@ -187,6 +228,36 @@ def build_release(
     return result
 
 
+def _current_latest(store: ObjectStore, dataset: str) -> dict[str, Any] | None:
+    try:
+        current = json.loads(store.get(latest_key(dataset)))
+    except ObjectNotFound:
+        return None
+    except ValueError:
+        logger.warning("%s was not valid JSON; replacing it", latest_key(dataset))
+        return None
+    return current if isinstance(current, dict) else None
+
+
+def _copy_latest(
+    store: ObjectStore, dataset: str, uploads: list[tuple[Path, str, str]], manifest: bytes
+) -> None:
+    """Overwrite the stable copies under datasets/<dataset>/latest/ with this release's files
+    (before latest.json moves, so the pointer never names bytes the copies do not hold yet).
+
+    The manifest is copied last, so a copy whose manifest is this release's is complete and is
+    left alone (a rerun rewrites nothing).
+    """
+    stable = latest_copy_prefix(dataset)
+    try:
+        if store.get(stable + MANIFEST_FILE) == manifest:
+            return
+    except ObjectNotFound:
+        pass
+    for path, name, content_type in uploads:
+        store.put_file(stable + name, path, content_type, cache_control=LATEST_COPY_CACHE_CONTROL)
+
+
 def _upload_immutable(
     store: ObjectStore,
     key: str,
@@ -196,7 +267,9 @@ def _upload_immutable(
     work: Path,
     result: ReleaseResult,
 ) -> None:
-    if store.put_file(key, path, content_type, if_absent=True):
+    if store.put_file(
+        key, path, content_type, cache_control=IMMUTABLE_CACHE_CONTROL, if_absent=True
+    ):
         result.written.append(key)
         return
     if _stored_digest(store, key, work) == digest:
@@ -256,6 +329,8 @@ def refresh_catalog(
     jurisdiction: Jurisdiction,
     base_url: str,
     license_url: str | None = None,
+    *,
+    release_interval_s: int = 0,
 ) -> list[str]:
     """Rebuild catalog/data.json from every dataset's latest.json; problems are returned.
 
@@ -268,7 +343,13 @@ def refresh_catalog(
         except ObjectNotFound:
             continue
         entries.append((spec, latest))
-    catalog = build_catalog(entries, jurisdiction, base_url.rstrip("/"), license_url)
+    catalog = build_catalog(
+        entries,
+        jurisdiction,
+        base_url.rstrip("/"),
+        license_for(license_url),
+        accrual_periodicity(release_interval_s),
+    )
     problems = validate_catalog(catalog)
     if problems:
         return [f"{CATALOG_KEY}: not written, invalid DCAT-US 1.1: {p}" for p in problems]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -21,6 +22,7 @@ from openbeat.releases.documents import (
     JSON_MEDIA_TYPE,
     PARQUET_MEDIA_TYPE,
 )
+from openbeat.releases.licenses import License
 
 CATALOG_KEY = "catalog/data.json"
 DCAT_SCHEMA_DIR = DATA_DIR / "dcat-us-1.1"
@@ -42,26 +44,65 @@ def _distribution(
     }
 
 
+def dataset_identifier(jurisdiction: Jurisdiction, dataset: str) -> str:
+    """The harvest key of a dataset: from the jurisdiction and the dataset only, never from
+    where the files are hosted, so moving the store or setting a base URL re-creates nothing."""
+    return f"urn:openbeat:{jurisdiction.id}:datasets/{dataset}"
+
+
+def accrual_periodicity(release_interval_s: int) -> str:
+    """The ISO 8601 repeating duration of the release schedule (`R/P1D` for daily)."""
+    if release_interval_s <= 0:
+        return "irregular"
+    for unit, seconds in (("W", 604800), ("D", 86400)):
+        if release_interval_s % seconds == 0:
+            return f"R/P{release_interval_s // seconds}{unit}"
+    hours, rest = divmod(release_interval_s, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    return f"R/PT{parts}"
+
+
+def _temporal(spec: DatasetSpec, latest: Mapping[str, Any]) -> str | None:
+    """`start/end` of the release's time column (ISO weeks as their first and last day)."""
+    coverage = latest.get("time_coverage") or {}
+    low, high = coverage.get("min"), coverage.get("max")
+    if not low or not high:
+        return None
+    if spec.time_column == "iso_week":
+        first = date.fromisocalendar(int(low[:4]), int(low[6:]), 1)
+        last = date.fromisocalendar(int(high[:4]), int(high[6:]), 7)
+        return f"{first.isoformat()}/{last.isoformat()}"
+    return f"{low}/{high}"
+
+
 def catalog_dataset(
     spec: DatasetSpec,
     latest: Mapping[str, Any],
     jurisdiction: Jurisdiction,
     base_url: str,
-    license_url: str | None = None,
+    license_: License,
+    periodicity: str = "irregular",
 ) -> dict[str, Any]:
-    """One DCAT-US dataset entry for the release a `latest.json` points at."""
-    urls = {f["path"]: f["url"] for f in latest["files"]}
+    """One DCAT-US dataset entry for the release a `latest.json` points at.
+
+    Download URLs are the stable `latest/` copies (the same URL from release to release); the
+    manifest and the Data Package of the current release are linked beside them.
+    """
+    urls = {f["path"]: f.get("latest_url") or f["url"] for f in latest["files"]}
     parquet = next(u for p, u in urls.items() if p.endswith(".parquet"))
     csv_url = next(u for p, u in urls.items() if p.endswith(".csv"))
     entry: dict[str, Any] = {
         "@type": "dcat:Dataset",
-        "identifier": f"{base_url}/datasets/{spec.name}",
+        "identifier": dataset_identifier(jurisdiction, spec.name),
         "title": f"{jurisdiction.name}: {spec.title}",
-        "description": spec.description,
+        "description": f"{spec.description} Local dates and times are in {jurisdiction.timezone}.",
         "keyword": list(spec.keywords),
         "theme": list(spec.theme),
+        "issued": latest.get("issued") or latest["cutoff"],
         "modified": latest["cutoff"],
         "accessLevel": "public",
+        "license": license_.url,
         "publisher": {"@type": "org:Organization", "name": jurisdiction.publisher},
         "contactPoint": {
             "@type": "vcard:Contact",
@@ -71,7 +112,7 @@ def catalog_dataset(
         "landingPage": jurisdiction.homepage,
         "describedBy": latest["datapackage"],
         "describedByType": JSON_MEDIA_TYPE,
-        "accrualPeriodicity": "irregular",
+        "accrualPeriodicity": periodicity,
         "language": ["en-US"],
         "spatial": (
             f"{jurisdiction.bbox.min_lon},{jurisdiction.bbox.min_lat},"
@@ -101,11 +142,9 @@ def catalog_dataset(
             ),
         ],
     }
-    coverage = latest.get("time_coverage") or {}
-    if coverage.get("min") and coverage.get("max") and spec.time_column != "iso_week":
-        entry["temporal"] = f"{coverage['min']}/{coverage['max']}"
-    if license_url:
-        entry["license"] = license_url
+    temporal = _temporal(spec, latest)
+    if temporal:
+        entry["temporal"] = temporal
     return entry
 
 
@@ -113,11 +152,12 @@ def build_catalog(
     entries: Sequence[tuple[DatasetSpec, Mapping[str, Any]]],
     jurisdiction: Jurisdiction,
     base_url: str,
-    license_url: str | None = None,
+    license_: License,
+    periodicity: str = "irregular",
 ) -> dict[str, Any]:
     """The whole catalog, datasets ordered by name so the bytes depend only on the releases."""
     datasets = [
-        catalog_dataset(spec, latest, jurisdiction, base_url, license_url)
+        catalog_dataset(spec, latest, jurisdiction, base_url, license_, periodicity)
         for spec, latest in sorted(entries, key=lambda e: e[0].name)
     ]
     return {

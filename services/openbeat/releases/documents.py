@@ -15,9 +15,10 @@ from typing import Any
 import pyarrow as pa
 
 from openbeat.releases.datasets import DatasetSpec
+from openbeat.releases.licenses import License, datapackage_licenses
 from openbeat.releases.tabular import (
     CSV_LINE_TERMINATOR,
-    CSV_LIST_SEPARATOR,
+    CSV_LIST_FORMAT,
     CSV_TIMESTAMP_FORMAT,
 )
 
@@ -67,6 +68,11 @@ def release_prefix(dataset: str, release_id: str) -> str:
 
 def latest_key(dataset: str) -> str:
     return f"datasets/{dataset}/latest.json"
+
+
+def latest_copy_prefix(dataset: str) -> str:
+    """Where the stable copy of the newest release's files lives (same relative paths)."""
+    return f"datasets/{dataset}/latest/"
 
 
 def arrow_type_name(t: pa.DataType) -> str:
@@ -131,7 +137,7 @@ def build_manifest(
             "line_terminator": "CRLF" if CSV_LINE_TERMINATOR == "\r\n" else "LF",
             "quoting": "RFC 4180, only where needed",
             "null": "",
-            "list_separator": CSV_LIST_SEPARATOR,
+            "lists": CSV_LIST_FORMAT,
             "timestamp_format": CSV_TIMESTAMP_FORMAT,
         },
     }
@@ -149,6 +155,8 @@ def _table_schema_type(t: pa.DataType) -> dict[str, Any]:
         return {"type": "number"}
     if pa.types.is_boolean(t):
         return {"type": "boolean", "trueValues": ["true"], "falseValues": ["false"]}
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return {"type": "array"}
     return {"type": "string"}
 
 
@@ -169,25 +177,32 @@ def build_datapackage(
     cutoff: datetime,
     files: Sequence[FileEntry],
     base_url: str,
-    license_url: str | None,
+    license_: License,
+    timezone: str,
 ) -> dict[str, Any]:
-    """A Frictionless Data Package (v1 profile) describing the Parquet and CSV resources."""
+    """A Frictionless Data Package (v1) describing the release's files.
+
+    The CSV is a tabular data resource with the Table Schema; the Parquet file is a plain file
+    resource (its typed schema is inside the file, the same columns as the CSV's), so any
+    Frictionless reader validates the package without a Parquet plugin, sizes and hashes
+    included. `timezone` is the IANA zone of every local date and local time column.
+    """
     schema = table_schema(spec)
     resources = []
     for f in files:
-        is_csv = f.path.endswith(".csv")
+        kind = f.path.rsplit(".", 1)[-1]
         resource: dict[str, Any] = {
-            "name": f"{spec.name}-{'csv' if is_csv else 'parquet'}",
+            "name": f"{spec.name}-{kind}",
             "path": f.path,
-            "format": "csv" if is_csv else "parquet",
+            "format": kind,
             "mediatype": f.media_type,
             "bytes": f.bytes,
             "hash": f"sha256:{f.sha256}",
-            "schema": schema,
         }
-        if is_csv:
+        if kind == "csv":
             resource["profile"] = "tabular-data-resource"
             resource["encoding"] = "utf-8"
+            resource["schema"] = schema
             resource["dialect"] = {
                 "delimiter": ",",
                 "lineTerminator": CSV_LINE_TERMINATOR,
@@ -197,9 +212,14 @@ def build_datapackage(
             }
         else:
             resource["profile"] = "data-resource"
+            resource["type"] = "file"
+            if kind == "parquet":
+                resource["description"] = (
+                    f"The same rows and columns as {spec.name}-csv, typed in the Parquet schema"
+                )
         resources.append(resource)
-    package: dict[str, Any] = {
-        "profile": "tabular-data-package",
+    return {
+        "profile": "data-package",
         "name": spec.name,
         "id": f"{base_url}/{release_prefix(spec.name, release_id)}",
         "title": spec.title,
@@ -207,11 +227,10 @@ def build_datapackage(
         "version": release_id,
         "created": iso_utc(cutoff),
         "keywords": list(spec.keywords),
+        "licenses": datapackage_licenses(license_),
+        "timezone": timezone,
         "resources": resources,
     }
-    if license_url:
-        package["licenses"] = [{"path": license_url}]
-    return package
 
 
 def build_latest(
@@ -223,13 +242,21 @@ def build_latest(
     time_max: str | None,
     files: Sequence[FileEntry],
     base_url: str,
+    issued: str,
 ) -> dict[str, Any]:
-    """The pointer at the newest release, with absolute URLs a portal can fetch directly."""
+    """The pointer at the newest release, with absolute URLs a portal can fetch directly.
+
+    `files[].url` address the immutable release; `files[].latest_url` the stable copy under
+    `datasets/<dataset>/latest/` that always holds the newest release's bytes (the catalog's
+    download URLs). `issued` is the cutoff of the dataset's first release.
+    """
     prefix = release_prefix(spec.name, release_id)
+    stable = latest_copy_prefix(spec.name)
     return {
         "dataset": spec.name,
         "release_id": release_id,
         "cutoff": iso_utc(cutoff),
+        "issued": issued,
         "rows": rows,
         "time_coverage": {"column": spec.time_column, "min": time_min, "max": time_max},
         "release": prefix,
@@ -239,6 +266,7 @@ def build_latest(
             {
                 "path": f.path,
                 "url": f"{base_url}/{prefix}{f.path}",
+                "latest_url": f"{base_url}/{stable}{f.path}",
                 "media_type": f.media_type,
                 "bytes": f.bytes,
                 "sha256": f.sha256,

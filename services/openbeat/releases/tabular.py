@@ -20,7 +20,8 @@ fixed row group size, fixed compression settings, and file metadata given by the
 CSV conventions (also written into the manifest and the Frictionless descriptor): UTF-8 without
 BOM, RFC 4180 quoting (only where needed), CRLF line ends, a header row, empty cell for null,
 timestamps as `YYYY-MM-DDTHH:MM:SSZ` (UTC, second precision), dates as `YYYY-MM-DD`, booleans
-`true`/`false`, floats in shortest round-trip form (`41.4812`, `1e-7`), lists joined by `; `.
+`true`/`false`, floats in shortest round-trip form (`41.4812`, `1e-7`), lists as JSON arrays
+(`["a", "b"]`, `[]` for an empty list): no separator inside a value can make them ambiguous.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,7 +57,7 @@ CONVERT_ROWS = 8192
 # zstd level 9: noticeably smaller than the default 1 for text-heavy columns, still fast to write.
 ZSTD_LEVEL = 9
 CSV_LINE_TERMINATOR = "\r\n"
-CSV_LIST_SEPARATOR = "; "
+CSV_LIST_FORMAT = "JSON array"
 CSV_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # Python's csv module (QUOTE_MINIMAL, excel dialect) quotes a cell holding any of these.
 _NEEDS_QUOTES = r'[,"\r\n]'
@@ -131,11 +133,20 @@ def _cell_texts(batch: pa.RecordBatch | pa.Table) -> list[pa.Array | pa.ChunkedA
                 format=CSV_TIMESTAMP_FORMAT,
             )
         elif pa.types.is_list(t) or pa.types.is_large_list(t):
-            text = pc.binary_join(column, CSV_LIST_SEPARATOR)
+            text = _json_lists(column)
         else:
             text = pc.cast(column, pa.string())
         out.append(pc.fill_null(text, ""))
     return out
+
+
+def _json_lists(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """List cells as JSON arrays. Per value in Python: list columns are only in small datasets
+    (engagement events), and JSON escaping by kernels would be a second rule to keep right."""
+    return pa.array(
+        [None if v is None else json.dumps(v, ensure_ascii=False) for v in column.to_pylist()],
+        type=pa.string(),
+    )
 
 
 def csv_columns(batch: pa.RecordBatch | pa.Table) -> list[list[str]]:

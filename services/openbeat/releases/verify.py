@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 _RELEASE_KEY = re.compile(r"^datasets/([^/]+)/releases/([^/]+)/(.+)$")
 _LATEST_KEY = re.compile(r"^datasets/([^/]+)/latest\.json$")
+_LATEST_COPY_KEY = re.compile(r"^datasets/([^/]+)/latest/(.+)$")
 _EXPECTED_TYPES = {
     ".parquet": PARQUET_CONTENT_TYPE,
     ".csv": CSV_CONTENT_TYPE,
@@ -152,10 +153,14 @@ def verify_tree(
     scan = _Scan(PiiScanner(forbidden_names, raw_ids, allowed_emails), report)
     releases: dict[tuple[str, str], list[str]] = {}
     others = []
+    copies: dict[str, list[str]] = {}
     for key in keys:
         match = _RELEASE_KEY.match(key)
+        copy = _LATEST_COPY_KEY.match(key)
         if match:
             releases.setdefault((match.group(1), match.group(2)), []).append(match.group(3))
+        elif copy:
+            copies.setdefault(copy.group(1), []).append(copy.group(2))
         else:
             others.append(key)
     with tempfile.TemporaryDirectory(prefix="openbeat-verify-") as tmp:
@@ -165,6 +170,8 @@ def verify_tree(
         match = _LATEST_KEY.match(key)
         if match:
             _check_latest(store, key, match.group(1), report)
+    for dataset, names in sorted(copies.items()):
+        _check_latest_copies(store, dataset, names, report)
     datasets_with_latest = {m.group(1) for k in keys if (m := _LATEST_KEY.match(k))}
     if releases and CATALOG_KEY not in keys:
         report.add(CATALOG_KEY, "missing, though releases exist")
@@ -229,6 +236,38 @@ def _check_latest(store: ObjectStore, key: str, dataset: str, report: VerifyRepo
     _check_content_type(store, key, report)
     if not store.head(key).cache_control:
         report.add(key, "has no Cache-Control")
+
+
+def _check_latest_copies(
+    store: ObjectStore, dataset: str, names: list[str], report: VerifyReport
+) -> None:
+    """The stable copies under datasets/<dataset>/latest/ must be byte for byte the files of
+    the release latest.json names (which were checked and scanned as part of that release)."""
+    try:
+        release_id = str(json.loads(store.get(f"datasets/{dataset}/latest.json"))["release_id"])
+    except (ObjectNotFound, ValueError, KeyError, TypeError):
+        report.add(f"datasets/{dataset}/latest/", "copies without a readable latest.json")
+        return
+    prefix = release_prefix(dataset, release_id)
+    for name in sorted(names):
+        key = f"datasets/{dataset}/latest/{name}"
+        try:
+            same = store.head(key).etag == store.head(prefix + name).etag or (
+                _digest(store, key) == _digest(store, prefix + name)
+            )
+        except ObjectNotFound:
+            report.add(key, f"is not a file of release {release_id}")
+            continue
+        if not same:
+            report.add(key, f"differs from {prefix}{name}, the release latest.json names")
+        _check_content_type(store, key, report)
+
+
+def _digest(store: ObjectStore, key: str) -> tuple[int, str]:
+    with tempfile.TemporaryDirectory(prefix="openbeat-verify-") as tmp:
+        local = Path(tmp) / "object"
+        store.download(key, local)
+        return file_digest(local)
 
 
 def _verify_release(

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbeat.paths import REPO_ROOT, TOPICS_FILE
+from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 
 
 class CommonSettings(BaseSettings):
@@ -106,8 +107,9 @@ class PublishSettings(RunSettings):
         description="Public URL of the store root (for catalog and feed links); "
         "the store's own URL when unset",
     )
-    license_url: str | None = Field(
-        None, description="License of the published data (DCAT `license`)"
+    license_url: str = Field(
+        DEFAULT_LICENSE_URL,
+        description="URL of the licence of the published data (Data Package and DCAT)",
     )
     release_interval_s: int = Field(
         86400,

@@ -4,6 +4,10 @@ Writes are atomic (temp file in the same folder, fsync, then rename or hard link
 a crash never sees half an object. Content type and cache control live in a JSON sidecar under
 `<root>/.meta/` (keys cannot start with a dot, so no object can collide with it); a web server
 in front of the folder may use them or its own suffix map, which gives the same answer.
+
+Modes: a web server runs as another user, so published objects are world-readable (files 0644,
+folders 0755) whatever the umask; objects under the private prefixes (`staging/`, `_internal/`)
+and every object of a store opened with `private=True` are the owner's only (0600 / 0700).
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from openbeat.store.base import (
 logger = logging.getLogger(__name__)
 
 META_DIR = ".meta"
+# Keys that never go to the public, even when they share a root with the published tree.
+PRIVATE_PREFIXES = ("staging/", "_internal/")
+PUBLIC_FILE_MODE, PUBLIC_DIR_MODE = 0o644, 0o755
+PRIVATE_FILE_MODE, PRIVATE_DIR_MODE = 0o600, 0o700
 # Copy buffer for streaming files in and out: big enough to be fast, small enough to not matter.
 _CHUNK = 1024 * 1024
 
@@ -37,9 +45,14 @@ _CHUNK = 1024 * 1024
 class LocalStore:
     """Objects as files under `root`; `key` maps to `root / key`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, private: bool = False) -> None:
         self.root = Path(root).resolve()
+        self.private = private
         self.root.mkdir(parents=True, exist_ok=True)
+        root_mode = PRIVATE_DIR_MODE if private else PUBLIC_DIR_MODE
+        if self.root.stat().st_mode & 0o777 != root_mode:
+            with contextlib.suppress(PermissionError):
+                self.root.chmod(root_mode)
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -57,6 +70,21 @@ class LocalStore:
     def _meta_path(self, key: str) -> Path:
         return self.root / META_DIR / f"{key}.json"
 
+    def _modes(self, key: str) -> tuple[int, int]:
+        """(file mode, folder mode) of an object: world-readable unless private."""
+        if self.private or key.startswith(PRIVATE_PREFIXES):
+            return PRIVATE_FILE_MODE, PRIVATE_DIR_MODE
+        return PUBLIC_FILE_MODE, PUBLIC_DIR_MODE
+
+    def _make_dirs(self, folder: Path, mode: int) -> None:
+        """Create the folders down to `folder` with `mode` exactly (not masked by the umask)."""
+        if folder.is_dir():
+            return
+        self._make_dirs(folder.parent, mode)
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+            folder.chmod(mode)
+
     # -- writes --------------------------------------------------------------------------------
 
     def put(
@@ -68,7 +96,7 @@ class LocalStore:
         if_absent: bool = False,
     ) -> bool:
         path = self._path(key)
-        with self._temp_beside(path) as (fd, tmp):
+        with self._temp_beside(key, path) as (fd, tmp):
             with os.fdopen(fd, "wb", closefd=False) as fh:
                 fh.write(data)
                 fh.flush()
@@ -84,7 +112,7 @@ class LocalStore:
         if_absent: bool = False,
     ) -> bool:
         target = self._path(key)
-        with self._temp_beside(target) as (fd, tmp):
+        with self._temp_beside(key, target) as (fd, tmp):
             with os.fdopen(fd, "wb", closefd=False) as out, open(path, "rb") as src:
                 shutil.copyfileobj(src, out, _CHUNK)
                 out.flush()
@@ -92,11 +120,14 @@ class LocalStore:
             return self._commit(key, target, tmp, content_type, cache_control, if_absent)
 
     @contextlib.contextmanager
-    def _temp_beside(self, path: Path) -> Iterator[tuple[int, Path]]:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def _temp_beside(self, key: str, path: Path) -> Iterator[tuple[int, Path]]:
+        file_mode, dir_mode = self._modes(key)
+        self._make_dirs(path.parent, dir_mode)
         fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         tmp = Path(name)
         try:
+            # mkstemp makes 0600; the object gets its final mode before it becomes visible.
+            os.fchmod(fd, file_mode)
             yield fd, tmp
         finally:
             os.close(fd)

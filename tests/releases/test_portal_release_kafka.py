@@ -1,0 +1,80 @@
+"""A real release (sample events through the pipeline) read with the tools portals use:
+`frictionless validate` on every Data Package, and a harvester comparing two catalogs."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import frictionless
+import pytest
+
+from cli_helpers import run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _harvest(root: Path) -> dict[str, dict]:
+    catalog = json.loads((root / "catalog" / "data.json").read_text())
+    return {d["identifier"]: d for d in catalog["dataset"]}
+
+
+def test_real_release_is_frictionless_valid_and_harvest_stable(
+    openbeat_env: dict[str, str],
+) -> None:
+    env = {**openbeat_env, "OPENBEAT_RELEASE_INTERVAL_S": "86400"}
+    run_cli(env, "emit", "--sample", "400", "--seed", "5", "--no-progress")
+    run_cli(env, "run", "anonymizer", "--until-idle")
+    # The schedule is off while the records are staged, so only `release` below cuts.
+    run_cli(
+        {**env, "OPENBEAT_RELEASE_INTERVAL_S": "0"},
+        "run",
+        "publisher",
+        "aggregator",
+        "--until-idle",
+    )
+    root = Path(env["OPENBEAT_STORE"])
+
+    first_cutoff = _now()
+    first = run_cli(env, "release", "--cutoff", first_cutoff)
+    assert "OPENBEAT_PUBLIC_BASE_URL is not set" in first.stderr  # warned loudly
+    first_catalog = _harvest(root)
+    time.sleep(1.1)
+    moved = {**env, "OPENBEAT_PUBLIC_BASE_URL": "https://data.riverton.example/open"}
+    run_cli(moved, "release", "--cutoff", _now())
+    second_catalog = _harvest(root)
+
+    packages = sorted(root.glob("datasets/*/releases/*/datapackage.json"))
+    assert len(packages) == 10  # five datasets, two releases each
+    for package in packages:  # what `frictionless validate PATH` runs
+        report = frictionless.validate(str(package))
+        assert report.valid, (package, report.flatten(["type", "note"])[:20])
+        assert json.loads(package.read_text())["licenses"][0]["name"] == "CC-BY-4.0"
+
+    # Hosting moved (file:// to https://): a harvester finds the same datasets.
+    assert set(first_catalog) == set(second_catalog)
+    assert len(second_catalog) == 5
+    for identifier, entry in second_catalog.items():
+        before = first_catalog[identifier]
+        assert identifier.startswith("urn:openbeat:sample:datasets/")
+        assert entry["issued"] == before["issued"] == first_cutoff
+        assert entry["modified"] > before["modified"]
+        assert entry["accrualPeriodicity"] == "R/P1D"
+        assert entry["license"] == "https://creativecommons.org/licenses/by/4.0/"
+        assert "temporal" in entry, identifier
+        name = identifier.rsplit("/", 1)[1]
+        stable = f"https://data.riverton.example/open/datasets/{name}/latest/"
+        downloads = [d["downloadURL"] for d in entry["distribution"] if d["format"] != "JSON"]
+        assert downloads and all(u.startswith(stable) for u in downloads)
+        for url in downloads:  # the stable copy holds the newest release's bytes
+            rel = url.removeprefix("https://data.riverton.example/open/")
+            latest = json.loads((root / f"datasets/{name}/latest.json").read_text())
+            release_file = root / latest["release"] / rel.removeprefix(f"datasets/{name}/latest/")
+            assert (root / rel).read_bytes() == release_file.read_bytes()
+    assert run_cli(moved, "verify", str(root)).returncode == 0
