@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from openbeat import __version__
-from openbeat.runtime.settings import CommonSettings
+from openbeat.runtime.settings import CommonSettings, describe_settings_error
 
 logger = logging.getLogger("openbeat")
 
@@ -145,9 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = CommonSettings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]).upper() if first["loc"] else "?"
-        print(f"openbeat: error: OPENBEAT_{field}: {first['msg']}", file=sys.stderr)
+        print(f"openbeat: error: {describe_settings_error(exc)}", file=sys.stderr)
         return 2
     _setup_logging(settings.log_level)
     try:

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.integration
 def test_release_files_carry_immutable_cache_control(
     s3_store: Any, context: ReleaseContext
 ) -> None:
-    assert build_release(s3_store, "incidents", [incident_row(i) for i in range(5)], CUTOFF, context).ok
+    assert build_release(
+        s3_store, "incidents", [incident_row(i) for i in range(5)], CUTOFF, context
+    ).ok
     prefix = "datasets/incidents/releases/2026-11-25T120000Z/"
     for name in ("data/part-00000.parquet", "data.csv", "manifest.json", "datapackage.json"):
         info = s3_store.head(prefix + name)

@@ -149,6 +149,11 @@ def _json_lists(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     )
 
 
+def csv_columns_arrow(batch: pa.RecordBatch | pa.Table) -> list[pa.Array | pa.ChunkedArray]:
+    """Each column of `batch` as Arrow arrays of CSV cell text (nulls as empty text)."""
+    return _cell_texts(batch)
+
+
 def csv_columns(batch: pa.RecordBatch | pa.Table) -> list[list[str]]:
     """Each column of `batch` as CSV cell strings (the one formatting rule, shared by verify)."""
     return [text.to_pylist() for text in _cell_texts(batch)]

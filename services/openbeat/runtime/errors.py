@@ -7,6 +7,12 @@ from kafka.errors import KafkaTimeoutError
 
 def describe_error(exc: BaseException) -> str:
     """One sentence: what failed and, where we know it, how to fix it."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.title.endswith("Settings"):
+        from openbeat.runtime.settings import describe_settings_error
+
+        return describe_settings_error(exc)
     text = str(exc).strip() or exc.__class__.__name__
     if isinstance(exc, KafkaTimeoutError) and "bootstrap" in text.lower():
         from openbeat.runtime.settings import CommonSettings

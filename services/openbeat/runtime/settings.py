@@ -8,11 +8,61 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbeat.paths import REPO_ROOT, TOPICS_FILE
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# What each kind of pydantic error means for an environment variable, in the operator's words.
+_ACCEPTED: dict[str, str] = {
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false (or 1/0, yes/no, on/off)",
+    "bool_type": "expected true or false",
+    "missing": "required, but not set",
+    "string_too_short": "expected at least {min_length} characters",
+    "string_too_long": "expected at most {max_length} characters",
+    "string_pattern_mismatch": "expected text matching {pattern}",
+    "greater_than_equal": "expected a number >= {ge}",
+    "greater_than": "expected a number > {gt}",
+    "less_than_equal": "expected a number <= {le}",
+    "less_than": "expected a number < {lt}",
+    "literal_error": "expected one of {expected}",
+    "enum": "expected one of {expected}",
+}
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """The first problem of a settings error as one line: `OPENBEAT_X='value': expected ...`.
+
+    Values of secret settings are never echoed.
+    """
+    errors = exc.errors(include_url=False)
+    if not errors:
+        return str(exc).splitlines()[0]
+    first = errors[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    variable = f"OPENBEAT_{name.upper()}" if name else "OPENBEAT_*"
+    template = _ACCEPTED.get(first["type"])
+    if template:
+        try:
+            accepted = template.format(**(first.get("ctx") or {}))
+        except (KeyError, IndexError):
+            accepted = first["msg"]
+    else:
+        accepted = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "missing":
+        return f"{variable}: {accepted}"
+    value = first.get("input")
+    shown = "'***'" if name in _SECRET_FIELDS else repr(str(value))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{variable}={shown}: {accepted}{more}"
 
 
 class CommonSettings(BaseSettings):
@@ -47,7 +97,14 @@ class CommonSettings(BaseSettings):
     policy: Path | None = Field(
         None, description="Privacy policy file (TOML); the shipped defaults when unset"
     )
-    log_level: str = Field("INFO", description="Logging level")
+    log_level: str = Field("INFO", description="Logging level: " + ", ".join(LOG_LEVELS))
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
 
 class EmitSettings(CommonSettings):
@@ -124,3 +181,12 @@ class AlerterSettings(PublishSettings):
     alert_rules: Path | None = Field(
         None, description="Alert rules file (TOML); the shipped defaults when unset"
     )
+
+
+# Settings whose values are never echoed in an error.
+_SECRET_FIELDS = frozenset(
+    name
+    for cls in (CommonSettings, AnonymizerSettings, AlerterSettings)
+    for name, info in cls.model_fields.items()
+    if "SecretStr" in str(info.annotation)
+)
