@@ -8,10 +8,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import frictionless
 import pytest
 
 from cli_helpers import run_cli
+from openbeat.releases import DATASETS
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +53,7 @@ def test_real_release_is_frictionless_valid_and_harvest_stable(
     second_catalog = _harvest(root)
 
     packages = sorted(root.glob("datasets/*/releases/*/datapackage.json"))
-    assert len(packages) == 10  # five datasets, two releases each
+    assert len(packages) == 14  # seven datasets, two releases each
     for package in packages:  # what `frictionless validate PATH` runs
         report = frictionless.validate(str(package))
         assert report.valid, (package, report.flatten(["type", "note"])[:20])
@@ -59,7 +61,7 @@ def test_real_release_is_frictionless_valid_and_harvest_stable(
 
     # Hosting moved (file:// to https://): a harvester finds the same datasets.
     assert set(first_catalog) == set(second_catalog)
-    assert len(second_catalog) == 5
+    assert len(second_catalog) == 7
     for identifier, entry in second_catalog.items():
         before = first_catalog[identifier]
         assert identifier.startswith("urn:openbeat:sample:datasets/")
@@ -67,8 +69,9 @@ def test_real_release_is_frictionless_valid_and_harvest_stable(
         assert entry["modified"] > before["modified"]
         assert entry["accrualPeriodicity"] == "R/P1D"
         assert entry["license"] == "https://creativecommons.org/licenses/by/4.0/"
-        assert "temporal" in entry, identifier
         name = identifier.rsplit("/", 1)[1]
+        # Every dataset with a time column says its span (the reference tables have none).
+        assert ("temporal" in entry) == (DATASETS[name].time_column is not None), name
         stable = f"https://data.riverton.example/open/datasets/{name}/latest/"
         downloads = [d["downloadURL"] for d in entry["distribution"] if d["format"] != "JSON"]
         assert downloads and all(u.startswith(stable) for u in downloads)
@@ -78,3 +81,55 @@ def test_real_release_is_frictionless_valid_and_harvest_stable(
             release_file = root / latest["release"] / rel.removeprefix(f"datasets/{name}/latest/")
             assert (root / rel).read_bytes() == release_file.read_bytes()
     assert run_cli(moved, "verify", str(root)).returncode == 0
+    _query_with_duckdb(root)
+
+
+def _query_with_duckdb(root: Path) -> None:
+    """Every dataset read by DuckDB, from Parquet and from CSV: types, local times, joins."""
+    db = duckdb.connect()
+    for name in DATASETS:
+        latest = root / "datasets" / name / "latest"
+        db.execute(
+            f"CREATE VIEW {name.replace('-', '_')} AS "
+            f"SELECT * FROM read_parquet('{latest / 'data' / 'part-00000.parquet'}')"
+        )
+        from_csv = db.execute(f"SELECT count(*) FROM read_csv('{latest / 'data.csv'}')").fetchone()
+        from_parquet = db.execute(f"SELECT count(*) FROM {name.replace('-', '_')}").fetchone()
+        assert from_csv == from_parquet, name
+    types = dict(db.execute("SELECT column_name, column_type FROM (DESCRIBE incidents)").fetchall())
+    assert types["occurred_date"] == "DATE"
+    assert types["occurred_hour"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["occurred_hour_local"] == "TIMESTAMP"
+    assert db.execute("SELECT count(*) FROM incidents").fetchone()[0] > 0
+    # Local hour and local date agree with the UTC hour (the sample city is in Chicago).
+    db.execute("SET TimeZone = 'America/Chicago'")
+    mismatched = db.execute(
+        "SELECT count(*) FROM incidents WHERE occurred_hour IS NOT NULL AND ("
+        " occurred_hour_local <> occurred_hour::TIMESTAMP"
+        " OR occurred_date <> occurred_hour_local::DATE)"
+    ).fetchone()[0]
+    assert mismatched == 0
+    # Every offense code and district joins its reference table.
+    unmatched = db.execute(
+        "SELECT count(*) FROM incidents i LEFT JOIN offense_codes o ON i.offense_code = o.code"
+        " WHERE o.code IS NULL OR o.category <> i.category"
+    ).fetchone()[0]
+    assert unmatched == 0
+    for table in (
+        "incidents",
+        "community_reports",
+        "engagement_events",
+        "incident_counts",
+        "engagement_summary",
+    ):
+        orphans = db.execute(
+            f"SELECT DISTINCT t.district FROM {table} t LEFT JOIN districts d ON t.district = d.id"
+            " WHERE d.id IS NULL"
+        ).fetchall()
+        assert {o[0] for o in orphans} <= {"(citywide)"}, (table, orphans)
+    # Lists are JSON arrays in the CSV: DuckDB reads them back as lists.
+    partners = db.execute(
+        f"SELECT partners::VARCHAR[] FROM read_csv('{root}/datasets/engagement-events/latest/"
+        "data.csv', types={'partners': 'JSON'})"
+    ).fetchall()
+    assert partners and all(isinstance(p[0], list) for p in partners)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,6 +47,7 @@ def test_release_layout_and_content_types(
     assert result.ok, result.errors
     assert result.release_id == "2026-11-25T120000Z"
     assert store.list(PREFIX) == [
+        PREFIX + "changes.json",
         PREFIX + "data.csv",
         PREFIX + "data/part-00000.parquet",
         PREFIX + "datapackage.json",
@@ -83,8 +85,19 @@ def test_parquet_has_documented_types_sorted_rows_and_metadata(
     keys = [(r["occurred_date"], r["public_id"]) for r in rows]
     assert keys == sorted(keys)
     by_id = {r["public_id"]: r for r in incident_rows}
+    zone = ZoneInfo("America/Chicago")  # the sample jurisdiction's
     for row in rows:
-        assert row == by_id[row["public_id"]]
+        given = by_id[row["public_id"]]
+        local = row.pop("occurred_hour_local")
+        if given["occurred_hour"] is None:
+            assert local is None
+        else:  # the local wall clock of the UTC hour, and its date
+            assert local == given["occurred_hour"].astimezone(zone).replace(tzinfo=None)
+            given = {**given, "occurred_date": local.date()}
+        assert row == given
+    assert (
+        "America/Chicago" in schema.field("occurred_hour_local").metadata[b"description"].decode()
+    )
     meta = pq.ParquetFile(io.BytesIO(store.get(PREFIX + "data/part-00000.parquet"))).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
@@ -128,12 +141,16 @@ def test_manifest_checksums_and_rows_match_the_objects(
         "min": "2026-11-01",
         "max": "2026-11-20",
     }
-    assert [f["path"] for f in manifest["files"]] == ["data/part-00000.parquet", "data.csv"]
+    assert [f["path"] for f in manifest["files"]] == [
+        "data/part-00000.parquet",
+        "data.csv",
+        "changes.json",
+    ]
     for entry in manifest["files"]:
         data = store.get(PREFIX + entry["path"])
         assert entry["bytes"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-        assert entry["rows"] == 60
+        assert entry["rows"] == (0 if entry["path"] == "changes.json" else 60)
     package = json.loads(store.get(PREFIX + "datapackage.json"))
     hashes = {r["path"]: r["hash"] for r in package["resources"]}
     assert hashes == {f["path"]: f"sha256:{f['sha256']}" for f in manifest["files"]}
@@ -163,7 +180,7 @@ def test_rerun_changes_nothing(
     again = build_release(store, "incidents", incident_rows, CUTOFF, context)
     assert again.ok, again.errors
     assert again.written == []
-    assert len(again.unchanged) == 4
+    assert len(again.unchanged) == 5
     after = {k: (store.get(k), (tmp_path / k).stat().st_mtime_ns) for k in store.list("")}
     assert after == before
     assert any(k.endswith("latest.json") for k in after) and "catalog/data.json" in after
@@ -268,8 +285,11 @@ def test_aggregate_and_list_datasets_round_trip(tmp_path: Path, context: Release
     ]
     assert build_release(store, "engagement-events", events, CUTOFF, context).ok
     key = "datasets/engagement-events/releases/2026-11-25T120000Z/"
-    assert _parquet(store, key + "data/part-00000.parquet").to_pylist() == events
-    assert _csv(store, key + "data.csv")[1][6:11] == [
+    (published,) = _parquet(store, key + "data/part-00000.parquet").to_pylist()
+    assert published.pop("starts_at_local") == datetime(2026, 11, 30, 12)  # Chicago wall clock
+    assert published.pop("ends_at_local") is None
+    assert published == events[0]
+    assert _csv(store, key + "data.csv")[1][8:13] == [
         "Library, Room 2",
         "004XX E RIVER RD",
         "",

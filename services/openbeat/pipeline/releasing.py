@@ -20,6 +20,7 @@ from openbeat.aggregate.counts import engagement_summary, incident_counts
 from openbeat.aggregate.noise import NoiseConfig
 from openbeat.aggregate.state import PUBLIC_ENGAGEMENTS, PUBLIC_INCIDENTS, AggregateState
 from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.contracts.offenses import load_offense_table
 from openbeat.pipeline.aggregator import CHECKPOINT_KEY, load_aggregate_state
 from openbeat.privacy.policy import Policy
 from openbeat.releases import (
@@ -32,7 +33,9 @@ from openbeat.releases import (
     read_staged,
     staged_offsets,
 )
+from openbeat.releases.datasets import REFERENCE_DATASETS
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL
+from openbeat.releases.reference import district_rows, offense_code_rows
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -40,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 ROW_DATASETS = ("incidents", "community-reports", "engagement-events")
 AGGREGATE_DATASETS = ("incident-counts", "engagement-summary")
+REFERENCE = REFERENCE_DATASETS  # offense-codes, districts: from the shipped table and the city
 
 
 class ReleaseError(ValueError):
@@ -58,6 +62,12 @@ class Releaser:
     license_url: str | None
     noise_secret: bytes
     release_interval_s: int = 0
+    # Datasets this deployment does not produce (OPENBEAT_DATASETS_OFF): never cut or listed.
+    disabled: frozenset[str] = frozenset()
+
+    @property
+    def enabled(self) -> list[str]:
+        return [name for name in sorted(DATASETS) if name not in self.disabled]
 
     def cut(self, datasets: Iterable[str], cutoff: datetime) -> list[ReleaseResult]:
         results = []
@@ -65,6 +75,11 @@ class Releaser:
             if dataset not in DATASETS:
                 known = ", ".join(sorted(DATASETS))
                 raise ReleaseError(f"unknown dataset {dataset!r}: choose from {known}")
+            if dataset in self.disabled:
+                raise ReleaseError(
+                    f"dataset {dataset!r} is switched off by OPENBEAT_DATASETS_OFF; "
+                    f"enabled: {', '.join(self.enabled)}"
+                )
             results.append(self._one(dataset, cutoff))
         return results
 
@@ -87,6 +102,13 @@ class Releaser:
                 dataset, dataset_rows(dataset, read_staged(self.store, source)), published_until
             )
             offsets: dict[str, Any] = staged_offsets(self.store, source)
+        elif dataset in REFERENCE:
+            rows = (
+                offense_code_rows(load_offense_table())
+                if dataset == "offense-codes"
+                else district_rows(self.jurisdiction)
+            )
+            offsets = {}
         else:
             rows = self._aggregate_rows(dataset, published_until)
             offsets = {

@@ -114,6 +114,7 @@ def build_releaser(settings: PublishSettings) -> Releaser:
         base_url=base_url,
         license_url=settings.license_url,
         release_interval_s=settings.release_interval_s,
+        disabled=settings.disabled_datasets,
         noise_secret=noise_secret(AnonymizerSettings(), policy.differential_privacy.enabled),
     )
 
@@ -152,7 +153,12 @@ def noise_secret(settings: AnonymizerSettings, needed: bool) -> bytes:
 def build_publisher(settings: PublishSettings) -> SinkProcessor:
     from openbeat.contracts.codec import SchemaStore
     from openbeat.pipeline.publisher import PublisherProcessor
-    from openbeat.pipeline.releasing import AGGREGATE_DATASETS, ROW_DATASETS, describe
+    from openbeat.pipeline.releasing import (
+        AGGREGATE_DATASETS,
+        REFERENCE,
+        ROW_DATASETS,
+        describe,
+    )
     from openbeat.runtime.topics import TopicNames
     from openbeat.store import open_store_from_settings
 
@@ -165,7 +171,8 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
         # aggregator's checkpoint, once there is one. A restarted publisher must not re-cut a
         # slot that is already out (with more input by now, the rebuilt files would clash with
         # the immutable release).
-        names = [*ROW_DATASETS, *(AGGREGATE_DATASETS if releaser.has_aggregate_state() else ())]
+        aggregates = AGGREGATE_DATASETS if releaser.has_aggregate_state() else ()
+        names = [d for d in (*ROW_DATASETS, *aggregates, *REFERENCE) if d in releaser.enabled]
         due = [d for d in names if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff]
         for result in releaser.cut(due, cutoff):
             lines += describe(result)

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from openbeat import __version__
 from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.releases.changes import write_changes
 from openbeat.releases.datasets import DATASETS, get_dataset
 from openbeat.releases.dcat import (
     CATALOG_KEY,
@@ -33,12 +34,15 @@ from openbeat.releases.dcat import (
     build_catalog,
     validate_catalog,
 )
+from openbeat.releases.dictionary import DICTIONARY_KEY, data_dictionary
 from openbeat.releases.documents import (
+    CHANGES_FILE,
     CSV_CONTENT_TYPE,
     CSV_FILE,
     CSV_MEDIA_TYPE,
     DATAPACKAGE_FILE,
     JSON_CONTENT_TYPE,
+    JSON_MEDIA_TYPE,
     MANIFEST_FILE,
     PARQUET_CONTENT_TYPE,
     PARQUET_FILE,
@@ -123,26 +127,30 @@ def build_release(
     (an existing release with different bytes, a failed re-read, an invalid catalog) come back
     in `ReleaseResult.errors` and stop the pointers from moving; `ok` is False then.
     """
-    spec = get_dataset(dataset)
+    timezone = context.jurisdiction.timezone
+    spec = get_dataset(dataset).localized(timezone)
     release_id = release_id_for(cutoff)
     prefix = release_prefix(spec.name, release_id)
     metadata = {
         "openbeat.dataset": spec.name,
         "openbeat.release_id": release_id,
         "openbeat.generated_by": f"openbeat {context.generated_by.get('version', '')}".strip(),
-        "openbeat.timezone": context.jurisdiction.timezone,
+        "openbeat.timezone": timezone,
     }
     base = context.root_url
     with tempfile.TemporaryDirectory(prefix="openbeat-release-", dir=context.workdir) as tmp:
         work = Path(tmp)
-        tables = write_tables(spec, rows, work, metadata, context.batch_rows)
+        tables = write_tables(spec, rows, work, metadata, context.batch_rows, timezone)
+        changes = write_changes(store, spec, release_id, tables.parquet_path, work)
         digests = {
             tables.parquet_path: file_digest(tables.parquet_path),
             tables.csv_path: tables.csv_digest,
+            changes: file_digest(changes),
         }
         files = [
             FileEntry(PARQUET_FILE, PARQUET_MEDIA_TYPE, *digests[tables.parquet_path], tables.rows),
             FileEntry(CSV_FILE, CSV_MEDIA_TYPE, *digests[tables.csv_path], tables.rows),
+            FileEntry(CHANGES_FILE, JSON_MEDIA_TYPE, *digests[changes], 0),
         ]
         datapackage = build_datapackage(
             spec,
@@ -151,7 +159,7 @@ def build_release(
             files,
             base,
             license_for(context.license_url),
-            context.jurisdiction.timezone,
+            timezone,
         )
         manifest = build_manifest(
             spec,
@@ -174,6 +182,7 @@ def build_release(
         uploads = [
             (tables.parquet_path, PARQUET_FILE, PARQUET_CONTENT_TYPE),
             (tables.csv_path, CSV_FILE, CSV_CONTENT_TYPE),
+            (changes, CHANGES_FILE, JSON_CONTENT_TYPE),
             (work / DATAPACKAGE_FILE, DATAPACKAGE_FILE, JSON_CONTENT_TYPE),
             (work / MANIFEST_FILE, MANIFEST_FILE, JSON_CONTENT_TYPE),
         ]
@@ -353,11 +362,18 @@ def refresh_catalog(
     problems = validate_catalog(catalog)
     if problems:
         return [f"{CATALOG_KEY}: not written, invalid DCAT-US 1.1: {p}" for p in problems]
-    data = canonical_json(catalog)
+    # The dictionary first: a catalog never lists a dataset the dictionary does not describe.
+    dictionary = data_dictionary(jurisdiction.timezone, [spec.name for spec, _ in entries])
+    _put_if_changed(store, DICTIONARY_KEY, canonical_json(dictionary))
+    _put_if_changed(store, CATALOG_KEY, canonical_json(catalog))
+    return []
+
+
+def _put_if_changed(store: ObjectStore, key: str, data: bytes) -> None:
+    """Write a JSON document unless it is already there (so its ETag stays for caches)."""
     try:
-        if store.get(CATALOG_KEY) == data:
-            return []  # unchanged: keep the object (and its ETag) as it is
+        if store.get(key) == data:
+            return
     except ObjectNotFound:
         pass
-    store.put(CATALOG_KEY, data, JSON_CONTENT_TYPE, cache_control=CATALOG_CACHE_CONTROL)
-    return []
+    store.put(key, data, JSON_CONTENT_TYPE, cache_control=CATALOG_CACHE_CONTROL)

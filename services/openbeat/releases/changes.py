@@ -14,6 +14,7 @@ formatting rule), joined by Arrow, so a million-row release needs no Python obje
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from openbeat.releases.datasets import DatasetSpec
+from openbeat.releases.documents import (
+    CHANGES_FILE,
+    MANIFEST_FILE,
+    PARQUET_FILE,
+    canonical_json,
+    release_prefix,
+)
 from openbeat.releases.tabular import csv_columns_arrow
+from openbeat.store.base import ObjectNotFound, ObjectStore
 
-CHANGES_FILE = "changes.json"
 CHANGES_VERSION = 1
 _RELEASE_ID = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z$")
 _ROW = "__openbeat_row"
@@ -38,12 +46,12 @@ def previous_release_id(release_ids: list[str], release_id: str) -> str | None:
     return max(earlier) if earlier else None
 
 
-def _keyed(spec: DatasetSpec, parquet: Path) -> pa.Table:
-    """The primary key columns as text, plus one text column holding every other cell."""
-    table = pq.read_table(parquet)
-    texts = dict(zip(spec.column_names, csv_columns_arrow(table), strict=True))
+def _keyed(spec: DatasetSpec, parquet: Path, columns: list[str]) -> pa.Table:
+    """The primary key columns as text, plus one text column holding the other `columns`."""
+    table = pq.read_table(parquet, columns=columns)
+    texts = dict(zip(columns, csv_columns_arrow(table), strict=True))
     keys = {name: texts[name] for name in spec.primary_key}
-    others = [texts[name] for name in spec.column_names if name not in spec.primary_key]
+    others = [texts[name] for name in columns if name not in spec.primary_key]
     row = pc.binary_join_element_wise(*others, _SEP) if others else pa.array([""] * len(table))
     return pa.table({**keys, _ROW: row})
 
@@ -76,7 +84,10 @@ def build_changes(
     if previous is None:
         rows = pq.ParquetFile(current).metadata.num_rows
         return {**base, "added": rows, "revised": 0, "removed": 0, "ids": None}
-    now, before = _keyed(spec, current), _keyed(spec, previous)
+    # Columns both releases have (a release from before a column was added compares the rest).
+    old_names = set(pq.read_schema(previous).names)
+    common = [name for name in spec.column_names if name in old_names]
+    now, before = _keyed(spec, current, common), _keyed(spec, previous, common)
     keys = list(spec.primary_key)
     joined = now.join(
         before.rename_columns([*keys, _ROW + "_before"]), keys=keys, join_type="full outer"
@@ -97,3 +108,35 @@ def build_changes(
             "removed": _ids(spec, removed),
         },
     }
+
+
+def write_changes(
+    store: ObjectStore, spec: DatasetSpec, release_id: str, current: Path, work: Path
+) -> Path:
+    """Write work/changes.json for the release of `current` and return its path.
+
+    The previous release is the newest complete one (with a manifest) before this one; when
+    this release already exists, the one its change log names, so a rerun gives the same bytes
+    even if an older release was cut in between.
+    """
+    root = f"datasets/{spec.name}/releases/"
+    try:
+        existing = json.loads(store.get(release_prefix(spec.name, release_id) + CHANGES_FILE))
+        previous_id = existing.get("previous_release_id")
+    except (ObjectNotFound, ValueError, AttributeError):
+        complete = [
+            key[len(root) :].split("/", 1)[0]
+            for key in store.list(root)
+            if key.endswith("/" + MANIFEST_FILE)
+        ]
+        previous_id = previous_release_id(complete, release_id)
+    previous: Path | None = None
+    if previous_id:
+        previous = work / "previous.parquet"
+        store.download(release_prefix(spec.name, str(previous_id)) + PARQUET_FILE, previous)
+    document = build_changes(spec, release_id, current, previous, previous_id)
+    if previous is not None:
+        previous.unlink()
+    path = work / CHANGES_FILE
+    path.write_bytes(canonical_json(document))
+    return path

@@ -19,6 +19,7 @@ from openbeat.releases.licenses import License, datapackage_licenses
 from openbeat.releases.tabular import (
     CSV_LINE_TERMINATOR,
     CSV_LIST_FORMAT,
+    CSV_LOCAL_TIMESTAMP_FORMAT,
     CSV_TIMESTAMP_FORMAT,
 )
 
@@ -26,6 +27,7 @@ MANIFEST_VERSION = 1
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 CSV_MEDIA_TYPE = "text/csv"
 JSON_MEDIA_TYPE = "application/json"
+CHANGES_FILE = "changes.json"
 # Content-Type headers of the objects (the catalog's mediaType carries no parameters).
 PARQUET_CONTENT_TYPE = PARQUET_MEDIA_TYPE
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -139,12 +141,15 @@ def build_manifest(
             "null": "",
             "lists": CSV_LIST_FORMAT,
             "timestamp_format": CSV_TIMESTAMP_FORMAT,
+            "local_timestamp_format": CSV_LOCAL_TIMESTAMP_FORMAT,
         },
     }
 
 
 def _table_schema_type(t: pa.DataType) -> dict[str, Any]:
     """Frictionless Table Schema type of an Arrow type, as it appears in the CSV."""
+    if pa.types.is_timestamp(t) and t.tz is None:
+        return {"type": "datetime", "format": CSV_LOCAL_TIMESTAMP_FORMAT}
     if pa.types.is_timestamp(t):
         return {"type": "datetime", "format": CSV_TIMESTAMP_FORMAT}
     if pa.types.is_date(t):

@@ -59,6 +59,8 @@ ZSTD_LEVEL = 9
 CSV_LINE_TERMINATOR = "\r\n"
 CSV_LIST_FORMAT = "JSON array"
 CSV_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Local wall-clock times: no zone suffix (the zone is in the metadata and the column docs).
+CSV_LOCAL_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Python's csv module (QUOTE_MINIMAL, excel dialect) quotes a cell holding any of these.
 _NEEDS_QUOTES = r'[,"\r\n]'
 _QUOTE = pa.scalar('"')
@@ -93,7 +95,10 @@ def _batched(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapp
 
 
 def _to_batch(
-    spec: DatasetSpec, schema: pa.Schema, chunk: list[Mapping[str, Any]]
+    spec: DatasetSpec,
+    schema: pa.Schema,
+    chunk: list[Mapping[str, Any]],
+    timezone: str = "UTC",
 ) -> pa.RecordBatch:
     """One batch of rows as Arrow, checked against the spec (required columns present).
 
@@ -106,12 +111,27 @@ def _to_batch(
         arrays = pa.array(chunk, type=struct).flatten()
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         arrays = [_to_array(column, chunk) for column in spec.columns]
+    arrays = _with_local_columns(spec, list(arrays), timezone)
     for column, array in zip(spec.columns, arrays, strict=True):
         if not column.nullable and array.null_count:
             raise RowError(
                 f"column {column.name!r} is required but {array.null_count} rows lack it"
             )
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _with_local_columns(spec: DatasetSpec, arrays: list[pa.Array], timezone: str) -> list[pa.Array]:
+    """Fill the `local_of` columns from their UTC column on the time zone's wall clock (Arrow
+    kernels: no Python object per row); where the UTC value is empty the row's own value stays.
+    """
+    index = {c.name: i for i, c in enumerate(spec.columns)}
+    for i, column in enumerate(spec.columns):
+        if column.local_of is None:
+            continue
+        utc = arrays[index[column.local_of]]
+        local = pc.local_timestamp(utc.cast(pa.timestamp(utc.type.unit, tz=timezone)))
+        arrays[i] = pc.if_else(pc.is_valid(utc), local.cast(column.type), arrays[i])
+    return arrays
 
 
 def _to_array(column: ColumnSpec, chunk: list[Mapping[str, Any]]) -> pa.Array:
@@ -127,7 +147,11 @@ def _cell_texts(batch: pa.RecordBatch | pa.Table) -> list[pa.Array | pa.ChunkedA
     out = []
     for column in batch.columns:
         t = column.type
-        if pa.types.is_timestamp(t):
+        if pa.types.is_timestamp(t) and t.tz is None:
+            text = pc.strftime(
+                pc.cast(column, pa.timestamp("s"), safe=False), format=CSV_LOCAL_TIMESTAMP_FORMAT
+            )
+        elif pa.types.is_timestamp(t):
             text = pc.strftime(
                 pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False),
                 format=CSV_TIMESTAMP_FORMAT,
@@ -230,8 +254,12 @@ def write_tables(
     workdir: Path,
     file_metadata: Mapping[str, str],
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    timezone: str = "UTC",
 ) -> WrittenTables:
-    """Write `rows`, sorted by the spec's sort key, to workdir/data.parquet and workdir/data.csv."""
+    """Write `rows`, sorted by the spec's sort key, to workdir/data.parquet and workdir/data.csv.
+
+    `timezone` is the IANA zone the `local_of` columns are computed in.
+    """
     schema = spec.arrow_schema(dict(file_metadata))
     spill = workdir / "rows.arrow"
     count = 0
@@ -241,7 +269,7 @@ def write_tables(
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
         for chunk in _batched(rows, min(batch_rows, CONVERT_ROWS)):
-            pending.append(_to_batch(spec, schema, chunk))
+            pending.append(_to_batch(spec, schema, chunk, timezone))
             pending_rows += len(chunk)
             count += len(chunk)
             if pending_rows >= batch_rows:
@@ -289,8 +317,10 @@ def write_tables(
                 del part
             if queued is not None:
                 queued.result()
-        time_min = _time_bound(table.column(spec.time_column), "min")
-        time_max = _time_bound(table.column(spec.time_column), "max")
+        time_min = time_max = None
+        if spec.time_column is not None:
+            time_min = _time_bound(table.column(spec.time_column), "min")
+            time_max = _time_bound(table.column(spec.time_column), "max")
         del table, order
     spill.unlink()
     logger.info("wrote %d rows of %s", count, spec.name)

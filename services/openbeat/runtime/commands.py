@@ -6,6 +6,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from tqdm import tqdm
+
 from openbeat.runtime.admin import apply_topics
 from openbeat.runtime.settings import CommonSettings
 from openbeat.runtime.topics import TopicNames, load_topics
@@ -64,12 +66,20 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
 def release_command(datasets: list[str] | None, cutoff_text: str | None) -> int:
     from openbeat.pipeline.releasing import describe
     from openbeat.pipeline.wiring import build_releaser
-    from openbeat.releases import DATASETS
     from openbeat.runtime.settings import PublishSettings
 
     cutoff = parse_cutoff(cutoff_text)
     releaser = build_releaser(PublishSettings())
-    results = releaser.cut(datasets or sorted(DATASETS), cutoff)
+    names = datasets or releaser.enabled
+    # A progress bar on a terminal only; logs and pipes get the summary lines alone.
+    with tqdm(
+        total=len(names), unit="dataset", disable=not sys.stderr.isatty(), leave=False
+    ) as bar:
+        results = []
+        for name in names:
+            bar.set_description(name)
+            results += releaser.cut([name], cutoff)
+            bar.update()
     failed = False
     for result in results:
         for line in describe(result):

@@ -173,6 +173,26 @@ class PublishSettings(RunSettings):
         ge=0,
         description="The publisher cuts releases once per interval (0: only `openbeat release`)",
     )
+    datasets_off: str = Field(
+        "",
+        description="Datasets this deployment does not produce, comma separated (e.g. "
+        "community-reports,engagement-events): never released nor listed in the catalog",
+    )
+
+    @field_validator("datasets_off")
+    @classmethod
+    def _known_datasets(cls, value: str) -> str:
+        from openbeat.releases.datasets import DATASETS
+
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in DATASETS]
+        if unknown:
+            raise ValueError(f"expected dataset names from {', '.join(sorted(DATASETS))}")
+        return ",".join(sorted(set(names)))
+
+    @property
+    def disabled_datasets(self) -> frozenset[str]:
+        return frozenset(n for n in self.datasets_off.split(",") if n)
 
 
 class AlerterSettings(PublishSettings):
