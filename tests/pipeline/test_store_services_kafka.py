@@ -85,7 +85,9 @@ def test_publisher_killed_while_staging_then_release_has_every_record_once(
     # The release has one row per live public record.
     latest = _latest_public(topic_names, consume, "incident")
     live = {pid for pid, rec in latest.items() if not rec["withdrawn"]}
-    release = next(iter(store.list("datasets/incidents/releases/"))).split("/data")[0]
+    release = next(
+        k for k in store.list("datasets/incidents/releases/") if k.endswith("/manifest.json")
+    ).removesuffix("/manifest.json")
     table = pq.read_table(Path(env["OPENBEAT_STORE"]) / release / "data" / "part-00000.parquet")
     ids = table.column("public_id").to_pylist()
     assert len(ids) == len(set(ids))
