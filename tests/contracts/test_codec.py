@@ -189,8 +189,8 @@ def test_encode_rejects_naive_datetimes(store: SchemaStore) -> None:
 def test_store_knows_every_repository_schema(store: SchemaStore) -> None:
     for full_name in KIND_SCHEMAS.values():
         assert full_name in store.names
-    assert store.versions("openbeat.raw.Incident") == (1, 2)
-    assert store.latest("openbeat.raw.Incident").version == 2
+    assert store.versions("openbeat.raw.Incident") == (1, 2, 3)
+    assert store.latest("openbeat.raw.Incident").version == 3
 
 
 def test_unknown_name_or_version_is_a_clear_error(store: SchemaStore) -> None:

@@ -56,6 +56,19 @@ def test_examples_are_valid(kind: str) -> None:
 
 # (kind, overrides, expected code, expected field) -- each row breaks exactly one rule.
 FAILING = [
+    ("incident", {"offense_code": None, "offenses": []}, "no_offense", "offenses"),
+    (
+        "incident",
+        {"offenses": [{"code": "13B", "description": None, "completion": "nearly"}]},
+        "invalid_completion",
+        "offenses[0].completion",
+    ),
+    (
+        "incident",
+        {"offenses": [{"code": "13B", "description": None, "completion": None}, {"code": "XX"}]},
+        "unknown_offense_code",
+        "offenses[1].code",
+    ),
     ("incident", {"incident_id": ""}, "empty_id", "incident_id"),
     ("incident", {"agency_id": "  "}, "empty_id", "agency_id"),
     ("incident", {"incident_id": "RPD:1"}, "invalid_id", "incident_id"),

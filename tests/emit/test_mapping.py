@@ -15,9 +15,9 @@ from openbeat.emit.mapping import (
     Mapping,
     MappingError,
     RowError,
-    convert_value,
     load_mapping,
 )
+from openbeat.emit.values import convert_value
 from openbeat.paths import INFRA_DIR
 
 MAPPINGS = INFRA_DIR / "mappings"

@@ -54,6 +54,8 @@ def incident(
         "withdrawn": withdrawn,
         "category": category,
         "offense_code": "120",
+        "offense_count": 1,
+        "offense_codes": [],
         "reported_date": occurred_date,
         "occurred_date": occurred_date,
         "occurred_hour": at,

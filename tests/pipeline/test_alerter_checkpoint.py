@@ -27,6 +27,8 @@ def _incident(public_id: str, hours_ago: int, category: str = "robbery", **extra
         "withdrawn": False,
         "category": category,
         "offense_code": "120",
+        "offense_count": 1,
+        "offense_codes": [],
         "reported_date": at.date(),
         "occurred_date": at.date(),
         "occurred_hour": at,

@@ -31,6 +31,8 @@ def _incident(n: int, category: str = "theft", district: str = "D1") -> dict[str
         "withdrawn": False,
         "category": category,
         "offense_code": "23H",
+        "offense_count": 1,
+        "offense_codes": [],
         "reported_date": DAY,
         "occurred_date": DAY,
         "occurred_hour": datetime(2026, 11, 20, 9, tzinfo=UTC),

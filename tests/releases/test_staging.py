@@ -167,3 +167,34 @@ def test_engagement_rows_exclude_cancelled_events(tmp_path: Path) -> None:
     )
     rows = dataset_rows("engagement-events", read_staged(store, "engagements"))
     assert sorted(r["public_id"] for r in rows) == ["e1", "e2"]
+
+
+def test_parts_staged_with_public_incident_v1_read_as_one_offense(tmp_path: Path) -> None:
+    import io
+    import json
+
+    import fastavro
+
+    from openbeat.paths import SCHEMAS_DIR
+
+    v1 = json.loads((SCHEMAS_DIR / "public" / "incident.v1.avsc").read_text("utf-8"))
+    wrapper = fastavro.parse_schema(
+        {
+            "type": "record",
+            "name": "StagedRecord",
+            "namespace": "openbeat.staging",
+            "fields": [{"name": "offset", "type": "long"}, {"name": "record", "type": v1}],
+        }
+    )
+    old = public_incident("a")
+    del old["offense_count"], old["offense_codes"]
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, wrapper, [{"offset": 3, "record": old}])
+    store = LocalStore(tmp_path)
+    store.put(
+        f"staging/incidents/{TOPIC}/0/00000000000000000003-00000000000000000003.avro",
+        buffer.getvalue(),
+        "application/avro",
+    )
+    (staged,) = read_staged(store, "incidents")
+    assert staged.record == {**old, "offense_count": 1, "offense_codes": []}

@@ -62,6 +62,9 @@ def example_incident(**overrides: Any) -> dict[str, Any]:
         "officer_id": "O-4711",
         "beat": "D1-3",
         "source_system": "example-rms",
+        # Version 3: its one offense is offense_code (as older versions carry it).
+        "offenses": [],
+        "sensitive": False,
     }
     return _apply(incident, overrides, "Incident")
 

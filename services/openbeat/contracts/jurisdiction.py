@@ -1,5 +1,8 @@
 """A deployment's city: name, time zone, bounding box and districts, loaded from one TOML file.
 
+A jurisdiction may ship district boundaries as GeoJSON beside its TOML file (see
+contracts/districts.py); imports use them to find the district of a row that names none.
+
 Validation, imports (local time to UTC), anonymization (grid origin, district fallback) and
 object keys (district ids) all rely on it, so it is validated strictly at start-up.
 """
@@ -8,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from openbeat.contracts.districts import BoundariesError, DistrictBoundaries, load_boundaries
 from openbeat.paths import JURISDICTIONS_DIR
 
 logger = logging.getLogger(__name__)
@@ -26,6 +31,10 @@ DISTRICT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 
 class JurisdictionError(ValueError):
     """A jurisdiction file that cannot be used; the message names the file and the field."""
+
+
+class AmbiguousTimeError(ValueError):
+    """A local wall-clock time that happens twice (autumn DST change) and no choice was made."""
 
 
 class BoundingBox(BaseModel):
@@ -67,6 +76,9 @@ class Jurisdiction(BaseModel):
     homepage: str = "https://example.org"
     bbox: BoundingBox
     districts: tuple[District, ...] = Field(min_length=1)
+    # District polygons (GeoJSON): a path relative to the TOML file; `<name>.geojson` beside the
+    # TOML file is found without this key. Set by load_jurisdiction to an absolute path.
+    boundaries: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -93,23 +105,60 @@ class Jurisdiction(BaseModel):
     def district_ids(self) -> frozenset[str]:
         return frozenset(d.id for d in self.districts)
 
+    @cached_property
+    def district_boundaries(self) -> DistrictBoundaries | None:
+        """The district polygons, when the jurisdiction ships them (loaded on first use)."""
+        if self.boundaries is None:
+            return None
+        try:
+            return load_boundaries(Path(self.boundaries), self.district_ids)
+        except BoundariesError as exc:
+            raise JurisdictionError(str(exc)) from exc
+
+    def district_at(self, lat: float | None, lon: float | None) -> str | None:
+        """The district whose boundary holds the point; None without boundaries or outside."""
+        boundaries = self.district_boundaries
+        if boundaries is None or lat is None or lon is None:
+            return None
+        return boundaries.locate(lat, lon)
+
     def district(self, district_id: str) -> District | None:
         for d in self.districts:
             if d.id == district_id:
                 return d
         return None
 
-    def to_utc(self, local: datetime) -> datetime:
-        """A naive local wall-clock time (as city exports give them) as an aware UTC datetime."""
-        from datetime import UTC
+    def to_utc(
+        self, local: datetime, ambiguous: Literal["earlier", "later", "reject"] = "earlier"
+    ) -> datetime:
+        """A naive local wall-clock time (as city exports give them) as an aware UTC datetime.
 
-        if local.tzinfo is None:
-            local = local.replace(tzinfo=self.zone)
-        return local.astimezone(UTC)
+        A time in the hour the autumn DST change repeats is the earlier (first) or the later
+        (second) of its two instants, or `AmbiguousTimeError` with "reject".
+        """
+        if local.tzinfo is not None:
+            return local.astimezone(UTC)
+        first = local.replace(tzinfo=self.zone, fold=0)
+        second = local.replace(tzinfo=self.zone, fold=1)
+        if first.utcoffset() != second.utcoffset() and _exists(first) and _exists(second):
+            if ambiguous == "reject":
+                raise AmbiguousTimeError(
+                    f"{local.isoformat(sep=' ')} happens twice in {self.timezone} (the DST "
+                    "change repeats that hour); the mapping rejects ambiguous times "
+                    "(ambiguous = \"reject\")"
+                )
+            return (second if ambiguous == "later" else first).astimezone(UTC)
+        return first.astimezone(UTC)
 
     def local_date(self, moment: datetime) -> datetime:
         """The same instant on the jurisdiction's wall clock (for dates and ISO weeks)."""
         return moment.astimezone(self.zone)
+
+
+def _exists(moment: datetime) -> bool:
+    """True when the wall-clock time really occurs (it is not in the spring-forward gap)."""
+    back = moment.astimezone(UTC).astimezone(moment.tzinfo)
+    return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
 def load_jurisdiction(name_or_path: str | Path) -> Jurisdiction:
@@ -126,6 +175,12 @@ def load_jurisdiction(name_or_path: str | Path) -> Jurisdiction:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise JurisdictionError(f"{path}: not valid TOML: {exc}") from exc
+    named = raw.get("boundaries")
+    beside = path.with_suffix(".geojson")
+    if isinstance(named, str):
+        raw["boundaries"] = str((path.parent / named).resolve())
+    elif named is None and beside.is_file():
+        raw["boundaries"] = str(beside.resolve())
     try:
         return Jurisdiction.model_validate(raw)
     except ValidationError as exc:

@@ -3,16 +3,22 @@
 Validation rejects unknown codes, the anonymizer maps a code to its public `category` and decides
 from `sensitive` whether a location may be shown, and alert rules select categories. The table is
 data, not code: edit the TOML file, not this module.
+
+An incident may have several offenses (raw incident v3 `offenses`; older versions carry one
+`offense_code`). `incident_offenses` is the one reading of "the offenses of an incident" and
+`OffenseTable.primary` the one choice of the offense an incident is published and counted under:
+the most serious by a fixed order, so it never depends on the order rows came in (see
+`OffenseTable.seriousness`).
 """
 
 from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -26,6 +32,9 @@ OFFENSE_CODES_FILE = DATA_DIR / "offense_codes.toml"
 OFFENSE_CODE_PATTERN = r"^[0-9]{2}[0-9A-Z]$"
 # Public category labels: lower-case words, because they are published and used in feed titles.
 CATEGORY_PATTERN = r"^[a-z][a-z ]{1,39}$"
+# Seriousness of the NIBRS "crime against" classes: persons before property before society
+# (then offenses that are not crimes). Inside a class, the order of the offense table file.
+CRIME_AGAINST_ORDER = ("person", "property", "society", "not_a_crime")
 
 
 class OffenseTableError(ValueError):
@@ -77,6 +86,31 @@ class OffenseTable(BaseModel):
     def sensitive_codes(self) -> frozenset[str]:
         return frozenset(o.code for o in self.offenses if o.sensitive)
 
+    @cached_property
+    def _rank(self) -> dict[str, tuple[int, int]]:
+        return {
+            o.code: (CRIME_AGAINST_ORDER.index(o.crime_against), position)
+            for position, o in enumerate(self.offenses)
+        }
+
+    def seriousness(self, code: str) -> tuple[int, int]:
+        """Sort key, most serious first: the crime-against class (persons, property, society,
+        not a crime), then the offense's position in the table file (the NIBRS manual's order:
+        Group A before Group B, murder before kidnapping before rape before assault, ...).
+        Unknown codes sort last."""
+        return self._rank.get(code, (len(CRIME_AGAINST_ORDER), len(self.offenses)))
+
+    def by_seriousness(self, codes: Iterable[str]) -> list[str]:
+        """The distinct codes, most serious first (a total order: input order never matters)."""
+        return sorted(set(codes), key=lambda c: (self.seriousness(c), c))
+
+    def primary(self, codes: Iterable[str]) -> Offense:
+        """The offense an incident is published and counted under: its most serious one."""
+        ordered = self.by_seriousness(codes)
+        if not ordered or ordered[0] not in self._by_code:
+            raise KeyError(f"no known offense code among {ordered!r}")
+        return self._by_code[ordered[0]]
+
     def get(self, code: str) -> Offense | None:
         """The offense for a code; codes are matched exactly (validation rejects '13a')."""
         return self._by_code.get(code)
@@ -89,6 +123,22 @@ class OffenseTable(BaseModel):
 
     def __len__(self) -> int:
         return len(self.offenses)
+
+
+def incident_offenses(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every offense of a raw incident, each {code, description, completion}.
+
+    Version 3 lists them in `offenses`; versions 1 and 2 have one `offense_code`, read as one
+    offense. A v3 record that also sets `offense_code` gets it as one more offense (unless listed
+    already), so no field an agency filled is ever ignored when deciding sensitivity.
+    """
+    offenses = [dict(o) for o in record.get("offenses") or ()]
+    code = record.get("offense_code")
+    if code is not None and all(o.get("code") != code for o in offenses):
+        offenses.append(
+            {"code": code, "description": record.get("offense_description"), "completion": None}
+        )
+    return offenses
 
 
 def load_offense_table(path: Path | None = None) -> OffenseTable:

@@ -25,6 +25,7 @@ from openbeat.contracts.vocabulary import (
     ENGAGEMENT_STATUSES,
     INCIDENT_STATUSES,
     MAX_PERSON_AGE,
+    OFFENSE_COMPLETIONS,
     PERSON_ROLES,
     PERSON_SEXES,
     REPORT_CATEGORY_PATTERN,
@@ -238,21 +239,49 @@ def _check_incident(record: dict[str, Any], ctx: ValidationContext, out: list[Fa
                 f"({reported.isoformat()}); an incident cannot be reported before it happens.",
             )
         )
-    code = record.get("offense_code")
-    if not isinstance(code, str) or code not in ctx.offenses:
-        out.append(
-            Failure(
-                "unknown_offense_code",
-                "offense_code",
-                f"Field offense_code is {_echo(code)}, not a NIBRS offense code; expected a code "
-                "such as 13A, 23F or 90Z (see data/offense_codes.toml).",
-            )
-        )
+    _check_offenses(record, ctx, out)
     _check_enum(record, "status", INCIDENT_STATUSES, "invalid_status", out)
     _check_location(record, ctx, out)
     persons = record.get("persons") or []
     for i, person in enumerate(persons):
         _check_person(person, f"persons[{i}]", out)
+
+
+def _check_offenses(record: dict[str, Any], ctx: ValidationContext, out: list[Failure]) -> None:
+    """At least one offense; every code a NIBRS code; completion from the closed list."""
+    if not record.get("offenses") and record.get("offense_code") is None:
+        out.append(
+            Failure(
+                "no_offense",
+                "offenses",
+                "The incident has no offense: set offense_code or list its offenses.",
+            )
+        )
+        return
+    code = record.get("offense_code")
+    listed = [] if code is None else [("offense_code", code)]
+    for i, offense in enumerate(record.get("offenses") or ()):
+        listed.append((f"offenses[{i}].code", offense.get("code")))
+        completion = offense.get("completion")
+        if completion is not None and completion not in OFFENSE_COMPLETIONS:
+            out.append(
+                Failure(
+                    "invalid_completion",
+                    f"offenses[{i}].completion",
+                    f"Field offenses[{i}].completion is {_echo(completion)}; expected "
+                    f"{_one_of(OFFENSE_COMPLETIONS)} (or null).",
+                )
+            )
+    for field, value in listed:
+        if not isinstance(value, str) or value not in ctx.offenses:
+            out.append(
+                Failure(
+                    "unknown_offense_code",
+                    field,
+                    f"Field {field} is {_echo(value)}, not a NIBRS offense code; expected a code "
+                    "such as 13A, 23F or 90Z (see data/offense_codes.toml).",
+                )
+            )
 
 
 def _check_person(person: dict[str, Any], path: str, out: list[Failure]) -> None:

@@ -15,7 +15,11 @@ INCIDENT_STATUSES: tuple[str, ...] = (
     "cleared_exceptional",
     "unfounded",
     "closed",
+    "unknown",  # exports without clearance data (raw incident v3, public incident v2)
 )
+
+# Incident.offenses[].completion (null when the agency does not record it)
+OFFENSE_COMPLETIONS: tuple[str, ...] = ("attempted", "completed")
 
 # Incident.persons[].role
 PERSON_ROLES: tuple[str, ...] = (

@@ -58,36 +58,80 @@ def required_fields(kind: str) -> list[str]:
     return out
 
 
+def _sub_record(avro_type: Any) -> tuple[str, dict[str, Any]] | None:
+    """("record" | "array", the record schema) for a nested record or a list of records."""
+    _, inner = _branches(avro_type)
+    if isinstance(inner, dict) and inner.get("type") == "record":
+        return "record", inner
+    if isinstance(inner, dict) and inner.get("type") == "array":
+        items = inner["items"]
+        if isinstance(items, dict) and items.get("type") == "record":
+            return "array", items
+    return None
+
+
 def field_names(kind: str) -> list[str]:
-    """Every settable field, nested record fields dotted (`reporter.name`)."""
+    """Every settable field, fields of nested records and record lists dotted (`reporter.name`,
+    `offenses.code`)."""
     names = []
     for field in raw_schema(kind)["fields"]:
         names.append(field["name"])
-        _, inner = _branches(field["type"])
-        if isinstance(inner, dict) and inner.get("type") == "record":
-            names.extend(f"{field['name']}.{sub['name']}" for sub in inner["fields"])
+        sub = _sub_record(field["type"])
+        if sub is not None:
+            names.extend(f"{field['name']}.{part['name']}" for part in sub[1]["fields"])
     return names
 
 
-def build_record(kind: str, flat: dict[str, Any]) -> dict[str, Any]:
-    """A full record from mapped values (dotted keys for nested records) and schema defaults.
+def list_fields(kind: str) -> frozenset[str]:
+    """Top-level fields holding lists (their rows' values are collected when rows are grouped)."""
+    out = set()
+    for field in raw_schema(kind)["fields"]:
+        _, inner = _branches(field["type"])
+        if isinstance(inner, dict) and inner.get("type") == "array":
+            out.add(field["name"])
+    return frozenset(out)
+
+
+def nest_fields(kind: str, flat: dict[str, Any]) -> dict[str, Any]:
+    """Mapped values with dotted keys gathered into their parent field.
 
     A nested record whose mapped parts are all null becomes null itself (an anonymous report has
-    no reporter, not a reporter of nulls).
+    no reporter, not a reporter of nulls); a list of records (`offenses.code`, ...) becomes a
+    list of that one record, or an empty list when all its parts are null.
     """
-    nested: dict[str, dict[str, Any]] = {}
+    parts: dict[str, dict[str, Any]] = {}
+    out: dict[str, Any] = {}
     for key, value in flat.items():
         if "." in key:
             parent, child = key.split(".", 1)
-            nested.setdefault(parent, {})[child] = value
+            parts.setdefault(parent, {})[child] = value
+        else:
+            out[key] = value
+    types = {f["name"]: f["type"] for f in raw_schema(kind)["fields"]}
+    for parent, values in parts.items():
+        empty = all(v is None for v in values.values())
+        sub = _sub_record(types.get(parent))
+        if sub is not None and sub[0] == "array":
+            out[parent] = [] if empty else [values]
+        else:
+            out[parent] = None if empty else values
+    return out
+
+
+def build_record(kind: str, flat: dict[str, Any]) -> dict[str, Any]:
+    """A full record from mapped values (dotted keys for nested parts) and schema defaults."""
+    return complete_record(kind, nest_fields(kind, flat))
+
+
+def complete_record(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A full, type-checked record from (nested) values: absent or null fields take defaults."""
     record: dict[str, Any] = {}
     for field in raw_schema(kind)["fields"]:
         name = field["name"]
-        parts = nested.get(name)
-        if parts is not None:
-            record[name] = None if all(v is None for v in parts.values()) else parts
-        elif flat.get(name) is not None:
-            record[name] = flat[name]
+        if values.get(name) is not None:
+            record[name] = values[name]
+        elif name in values and _branches(field["type"])[0]:
+            record[name] = None
         elif "default" in field:
             record[name] = copy.deepcopy(field["default"])
         else:

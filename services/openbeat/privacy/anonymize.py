@@ -6,6 +6,10 @@ someone decides otherwise here. Enumerated values (status, channel, kind, catego
 checked against closed lists; agency ids become keyed pseudonyms; addresses become hundred blocks
 or intersections; points become grid-cell centres; times are truncated.
 
+An incident with several offenses (raw v3) is published and counted under its primary offense
+(`OffenseTable.primary`, the most serious) with its offense count, and is sensitive or withheld
+when ANY of its offenses or flags says so.
+
 Withheld incidents (juvenile, confidential) go to the restricted channel only, for aggregates.
 Because a record's earlier revision may have been published, a withheld revision > 1 also emits
 a public *withdrawn marker* for the same public_id. A marker must not tell the public anything
@@ -25,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from openbeat.contracts.jurisdiction import Jurisdiction
-from openbeat.contracts.offenses import OffenseTable
+from openbeat.contracts.offenses import OffenseTable, incident_offenses
 from openbeat.contracts.vocabulary import (
     ENGAGEMENT_STATUSES,
     INCIDENT_STATUSES,
@@ -117,16 +121,25 @@ def _incident(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
     district = _district(rec, ctx)
     public_id = pseudonym(ctx.key, "incident", rec["agency_id"], rec["incident_id"])
     revision = int(rec["revision"])
-    code = rec["offense_code"]
-    offense = ctx.offenses.get(code)
-    if offense is None:
-        raise AnonymizeError("unknown_offense_code", f"offense code {code!r} is not in the table")
+    codes = [o["code"] for o in incident_offenses(rec)]
+    unknown = [c for c in codes if c not in ctx.offenses]
+    if unknown or not codes:
+        raise AnonymizeError(
+            "unknown_offense_code", f"offense code(s) {unknown!r} not in the table (or none)"
+        )
+    offense = ctx.offenses.primary(codes)
     status = rec["status"]
     if status not in INCIDENT_STATUSES:
         raise AnonymizeError("unknown_status", f"incident status {status!r} is not a known status")
     occurred_at = _utc(rec["occurred_at"], "occurred_at")
     occurred_date = _local_date(occurred_at, ctx)
-    sensitive = offense.sensitive or bool(rec.get("domestic")) or code in ctx.sensitive_codes
+    # ANY offense or flag makes the whole incident sensitive: publishing it under a harmless
+    # primary offense with a block and an hour would reveal where the sensitive one happened.
+    sensitive = (
+        bool(rec.get("sensitive"))
+        or bool(rec.get("domestic"))
+        or any(c in ctx.offenses.sensitive_codes or c in ctx.sensitive_codes for c in codes)
+    )
     withheld = (
         (policy.withhold.juvenile and bool(rec.get("juvenile_involved")))
         or (policy.withhold.confidential and bool(rec.get("confidential")))
@@ -157,6 +170,10 @@ def _incident(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
         "withdrawn": False,
         "category": offense.category,
         "offense_code": offense.code,
+        "offense_count": len(set(codes)),
+        "offense_codes": ctx.offenses.by_seriousness(codes)
+        if policy.publish_all_offense_codes
+        else [],
         "reported_date": _local_date(_utc(rec["reported_at"], "reported_at"), ctx),
         "occurred_date": occurred_date,
         "occurred_hour": None if sensitive else _truncate(occurred_at, ctx, nullable=True),
@@ -183,6 +200,8 @@ def _withdrawn_incident(public_id: str, revision: int, ctx: AnonymizeContext) ->
         "withdrawn": True,
         "category": WITHDRAWN_TEXT,
         "offense_code": WITHDRAWN_TEXT,
+        "offense_count": 1,
+        "offense_codes": [],
         "reported_date": WITHDRAWN_DATE,
         "occurred_date": WITHDRAWN_DATE,
         "occurred_hour": None,

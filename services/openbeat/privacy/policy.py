@@ -71,6 +71,8 @@ REQUIRED_CARRIED: frozenset[str] = frozenset(
         "incident.reported_at",
         "incident.occurred_at",
         "incident.offense_code",
+        "incident.offenses",
+        "incident.offenses.code",
         "incident.status",
         "incident.district",
         "report.agency_id",
@@ -155,6 +157,8 @@ class Policy(BaseModel):
     report_categories: tuple[str, ...] = ("other",)
     engagement_topics: tuple[str, ...] = ()
     publish_partners: bool = True
+    # Off: the public incident names its primary offense and how many it has, not the others.
+    publish_all_offense_codes: bool = False
     sensitive: SensitivePolicy = SensitivePolicy()
     withhold: WithholdPolicy = WithholdPolicy()
     differential_privacy: DifferentialPrivacy = DifferentialPrivacy()

@@ -101,7 +101,8 @@ INCIDENTS = DatasetSpec(
     description=(
         "One row per reported police incident (latest revision), anonymized: no names, exact "
         "addresses or agency ids; locations generalized to the hundred block and a grid cell; "
-        "times truncated to the hour; sensitive offenses shown at district and date level only; "
+        "times truncated to the hour; an incident with several offenses is one row under its "
+        "most serious offense; sensitive offenses shown at district and date level only; "
         "juvenile-involved and confidential incidents withheld."
     ),
     keywords=("police", "incidents", "crime", "public safety", "NIBRS"),
@@ -110,10 +111,28 @@ INCIDENTS = DatasetSpec(
         _c(
             "category",
             pa.string(),
-            "Public offense category (offense-codes.category of offense_code)",
+            "Public offense category of the incident's primary offense (its most serious: persons "
+            "before property before society, order in offense_codes.toml)",
             nullable=False,
         ),
-        _c("offense_code", pa.string(), "NIBRS offense code; joins offense-codes.code", False),
+        _c(
+            "offense_code",
+            pa.string(),
+            "NIBRS code of the primary offense; joins offense-codes.code",
+            False,
+        ),
+        _c(
+            "offense_count",
+            pa.int32(),
+            "Number of offenses of the incident (one row per incident, whatever the count)",
+            nullable=False,
+        ),
+        _c(
+            "offense_codes",
+            STRING_LIST,
+            "Every NIBRS code of the incident, most serious first, when the policy publishes "
+            "them (publish_all_offense_codes); else empty",
+        ),
         _c("reported_date", pa.date32(), "Date reported (local date, {tz})", nullable=False),
         _c(
             "occurred_date",
@@ -248,8 +267,9 @@ INCIDENT_COUNTS = DatasetSpec(
         _c(
             "category",
             pa.string(),
-            "Public offense category; (withheld) on the (citywide) row counting withheld "
-            "incidents moved off their cells; (all) on a district total",
+            "Public offense category of the incidents' primary offense (an incident with several "
+            "offenses is counted once, under its most serious); (withheld) on the (citywide) "
+            "row counting withheld incidents moved off their cells; (all) on a district total",
             nullable=False,
         ),
         _c("count", pa.int64(), "Number of incidents" + _K),

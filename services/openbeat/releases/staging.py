@@ -28,9 +28,10 @@ from openbeat.store.base import ObjectStore
 logger = logging.getLogger(__name__)
 
 STAGING_PREFIX = "staging/"
-# The public schema each source's records follow.
+# The public schema each source's records are staged with (the newest). Parts staged with an
+# older version are read into the newest one (Avro resolution fills the new fields' defaults).
 SOURCE_SCHEMAS: dict[str, str] = {
-    "incidents": "incident.v1.avsc",
+    "incidents": "incident.v2.avsc",
     "reports": "report.v1.avsc",
     "engagements": "engagement.v1.avsc",
 }
@@ -146,8 +147,10 @@ def list_parts(store: ObjectStore, dataset_source: str) -> list[PartRef]:
 
 
 def read_part(store: ObjectStore, part: PartRef) -> Iterator[StagedRecord]:
-    """The records of one part, in offset order."""
-    for item in fastavro.reader(io.BytesIO(store.get(part.key))):
+    """The records of one part, in offset order, in the newest public schema."""
+    source = part.key[len(STAGING_PREFIX) :].split("/", 1)[0]
+    reader_schema = _wrapper_schema(source) if source in SOURCE_SCHEMAS else None
+    for item in fastavro.reader(io.BytesIO(store.get(part.key)), reader_schema=reader_schema):
         assert isinstance(item, dict)
         yield StagedRecord(part.topic, part.partition, int(item["offset"]), item["record"])
 

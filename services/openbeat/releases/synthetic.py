@@ -46,6 +46,8 @@ def synthetic_incident_rows(
             "public_id": hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()[:32],
             "category": category,
             "offense_code": code,
+            "offense_count": 1,
+            "offense_codes": [],
             "reported_date": day,
             "occurred_date": day,
             "occurred_hour": hour,
