@@ -80,7 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--mapping", help="column mapping file (TOML); see infra/mappings/")
     emit.add_argument(
         "--rejects",
-        help="where rejected rows go (default: NAME.rejects.jsonl in the current folder)",
+        help="write rejected rows (line, reason) to this new file; an existing path is refused",
+    )
+    emit.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="map, group and validate the whole file and print the counts; send nothing",
+    )
+    emit.add_argument(
+        "--max-reject-rate",
+        type=float,
+        metavar="R",
+        help="exit non-zero when more than this share (0-1) of the rows is rejected",
     )
     emit.add_argument("--no-progress", action="store_true", help="no progress bar")
 

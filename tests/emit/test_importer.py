@@ -159,12 +159,12 @@ def test_all_nyc_rows_convert_or_are_rejected_for_an_unspecified_district() -> N
 # -- a broken export -------------------------------------------------------------------------
 
 HEADER = "ID,Date,Block,IUCR,Primary Type,Description,Arrest,Domestic,Beat,District,FBI Code,"
-HEADER += "Latitude,Longitude"
+HEADER += "Latitude,Longitude,Updated On"
 GOOD = {
     "Date": "03/01/2014 10:00:00 AM", "Block": "001XX N STATE ST", "IUCR": "0820",
     "Primary Type": "THEFT", "Description": "$500 AND UNDER", "Arrest": "false",
     "Domestic": "false", "Beat": "0111", "District": "001", "FBI Code": "06",
-    "Latitude": "41.88", "Longitude": "-87.63",
+    "Latitude": "41.88", "Longitude": "-87.63", "Updated On": "03/02/2014 08:00:00 AM",
 }  # fmt: skip
 
 

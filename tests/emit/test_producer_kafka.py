@@ -188,7 +188,7 @@ def test_import_sends_good_rows_and_reports_each_bad_one(
     ]
     assert sorted(r["line"] for r in rejects) == [len(good) + 2, len(good) + 3]
     assert all(r["reason"] for r in rejects)
-    assert "rejected 2 rows" in result.stdout
+    assert "2 records rejected (2 rows)" in result.stdout
 
 
 @pytest.mark.parametrize(

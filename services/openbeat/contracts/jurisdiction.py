@@ -145,7 +145,7 @@ class Jurisdiction(BaseModel):
                 raise AmbiguousTimeError(
                     f"{local.isoformat(sep=' ')} happens twice in {self.timezone} (the DST "
                     "change repeats that hour); the mapping rejects ambiguous times "
-                    "(ambiguous = \"reject\")"
+                    '(ambiguous = "reject")'
                 )
             return (second if ambiguous == "later" else first).astimezone(UTC)
         return first.astimezone(UTC)

@@ -1,22 +1,20 @@
 """`openbeat emit`: synthetic samples or an agency export, sent to the raw topics.
 
-For a file import, every row is accounted for: sent, or rejected with its line number and reason
-in the summary and in a rejects file (JSON Lines). The exit code is non-zero when any send failed;
-rejected rows are reported, not failures of the command.
+For a file import, every row is accounted for: sent (or, with `--dry-run`, counted as it would
+be, with no broker), skipped by a named rule, or rejected with its line number and reason, in the
+summary and, where asked (`--rejects PATH`), in a rejects file (JSON Lines). The exit code is
+non-zero when any send failed, every row was rejected, or rejects exceed `--max-reject-rate`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
@@ -43,7 +41,7 @@ def _sender(settings: EmitSettings, schemas: SchemaStore | None = None) -> RawSe
     return RawSender(producer, schemas or SchemaStore.load(settings.schemas_dir), names)
 
 
-def _finish(sender: RawSender, started: float, rejected: Counter[str] | None = None) -> int:
+def _finish(sender: RawSender, started: float) -> int:
     sender.flush()  # a no-op when already flushed; settles every future either way
     sender.producer.close(timeout=30)
     tally = sender.tally
@@ -51,10 +49,6 @@ def _finish(sender: RawSender, started: float, rejected: Counter[str] | None = N
     sent = sum(tally.acknowledged.values())
     by_kind = ", ".join(f"{k} {v}" for k, v in sorted(tally.acknowledged.items())) or "none"
     print(f"sent {sent} events ({by_kind}) in {elapsed:.1f}s, {sent / elapsed:,.0f}/s")
-    if rejected:
-        total = sum(rejected.values())
-        reasons = ", ".join(f"{code} {n}" for code, n in rejected.most_common())
-        print(f"rejected {total} rows: {reasons}")
     if tally.total_failed:
         print(f"FAILED to send {tally.total_failed} events:", file=sys.stderr)
         for line in tally.errors:
@@ -96,11 +90,24 @@ def emit_sample(n: int, seed: int, progress: bool = True) -> int:
 
 
 def emit_file(
-    path: Path, kind: str, mapping_path: Path | None, rejects_path: Path | None, progress: bool
+    path: Path,
+    kind: str,
+    mapping_path: Path | None,
+    rejects_path: Path | None,
+    progress: bool,
+    dry_run: bool = False,
+    max_reject_rate: float | None = None,
 ) -> int:
+    """Import one export: send (or, dry, only count) its records; the exit code says how it went.
+
+    Non-zero when any send failed, when every row was rejected, or when the rejected share of
+    the rows not skipped by a rule exceeds `max_reject_rate` (checked at the end: run with
+    `--dry-run` first to learn the rate without sending anything).
+    """
     from openbeat.contracts.offenses import load_offense_table
     from openbeat.contracts.validation import ValidationContext
     from openbeat.emit.importer import count_rows, import_file, load_import_mapping
+    from openbeat.emit.report import ImportTally, open_rejects, reject_line
 
     settings = EmitSettings()
     jurisdiction = load_jurisdiction(settings.jurisdiction)
@@ -111,36 +118,42 @@ def emit_file(
         now=datetime.now(UTC),
         future_skew=timedelta(minutes=5),
     )
-    results = import_file(path, kind, mapping, jurisdiction, ctx)
-    # In the working directory, not beside the export: exports often sit on read-only shares.
-    rejects_path = rejects_path or Path.cwd() / (path.name + ".rejects.jsonl")
-    sender = _sender(settings)
+    results = import_file(path, kind, mapping, jurisdiction, ctx)  # whole-file checks first
+    rejects = open_rejects(rejects_path)
+    sender = None if dry_run else _sender(settings)
     started = time.perf_counter()
-    rejected: Counter[str] = Counter()
-    total = count_rows(path) if progress else None
-    with rejects_path.open("w", encoding="utf-8") as rejects:
-        for result in tqdm(results, total=total, unit="row", disable=not progress, file=sys.stderr):
+    tally = ImportTally()
+    total = count_rows(path, mapping.encoding if mapping else "utf-8-sig") if progress else None
+    try:
+        for result in tqdm(results, total=total, unit="rec", disable=not progress, file=sys.stderr):
+            tally.add(result)
             if result.record is not None:
-                sender.send(kind, result.record)
-                continue
-            rejected[result.code or "rejected"] += 1
-            rejects.write(json.dumps(_reject_line(path, result), ensure_ascii=False) + "\n")
-    code = _finish(sender, started, rejected)
-    if rejected:
+                if sender is not None:
+                    sender.send(kind, result.record)
+            elif result.code is not None and rejects is not None:
+                rejects.write(reject_line(path, result))
+    finally:
+        if rejects is not None:
+            rejects.close()
+    code = 0 if sender is None else _finish(sender, started)
+    for line in tally.summary(dry_run):
+        print(line)
+    if tally.rejected and rejects_path is not None:
         print(f"rejected rows with reasons: {rejects_path}")
-    else:
-        rejects_path.unlink(missing_ok=True)
+    elif tally.rejected:
+        print("pass --rejects PATH to list every rejected row with its line and reason")
+    if tally.rejected_rows and not tally.record_rows:
+        print("FAILED: every row was rejected; check the mapping", file=sys.stderr)
+        code = code or 1
+    rate = tally.reject_rate()
+    if max_reject_rate is not None and rate > max_reject_rate:
+        print(
+            f"FAILED: {rate:.1%} of the rows were rejected, over --max-reject-rate "
+            f"{max_reject_rate:g}",
+            file=sys.stderr,
+        )
+        code = code or 1
     return code
-
-
-def _reject_line(path: Path, result: Any) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "line": result.line,
-        "code": result.code,
-        "field": result.field,
-        "reason": result.reason,
-    }
 
 
 def emit_command(args: argparse.Namespace) -> int:
@@ -151,9 +164,11 @@ def emit_command(args: argparse.Namespace) -> int:
         return emit_sample(args.sample, args.seed, progress)
     if not args.kind:
         raise ValueError("importing a file needs --kind incident|report|engagement")
-    path = Path(args.file)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file; give the path of a CSV or JSON Lines export")
+    rate = args.max_reject_rate
+    if rate is not None and not 0 <= rate <= 1:
+        raise ValueError("--max-reject-rate is a share of the rows, from 0 to 1 (e.g. 0.05)")
     mapping = Path(args.mapping) if args.mapping else None
     rejects = Path(args.rejects) if args.rejects else None
-    return emit_file(path, args.kind, mapping, rejects, progress)
+    return emit_file(
+        Path(args.file), args.kind, mapping, rejects, progress, args.dry_run, args.max_reject_rate
+    )
