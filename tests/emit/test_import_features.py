@@ -32,14 +32,8 @@ values = ["Lost Property", "Courtesy"]
 incident_id = "Case"
 agency_id = {{ const = "RPD" }}
 revision = {{ column = "Updated", type = "revision", format = "%Y-%m-%d %H:%M" }}
-occurred_at = {{ column = "When", type = "datetime", format = "%Y-%m-%d %H:%M",
-                ambiguous = "{ambiguous}" }}
-reported_at = {{ column = "When", type = "datetime", format = "%Y-%m-%d %H:%M",
-                ambiguous = "{ambiguous}" }}
 "offenses.code" = "Code"
 "offenses.description" = "Desc"
-"offenses.completion" = {{ column = "Desc",
-  replace = [["(?i)^.*attempt.*$", "attempted"], ["^(?!attempted$).*$", ""]] }}
 sensitive = {{ column = "Flag", type = "bool", map = {{ "DV" = true }}, unmapped = false }}
 juvenile_involved = {{ column = "Juv", type = "bool" }}
 address = "Addr"
@@ -47,6 +41,22 @@ latitude = {{ column = "Lat", type = "float" }}
 longitude = {{ column = "Lon", type = "float" }}
 district = "Dist"
 status = {{ column = "Status", default = "unknown" }}
+
+[fields.occurred_at]
+column = "When"
+type = "datetime"
+format = "%Y-%m-%d %H:%M"
+ambiguous = "{ambiguous}"
+
+[fields.reported_at]
+column = "When"
+type = "datetime"
+format = "%Y-%m-%d %H:%M"
+ambiguous = "{ambiguous}"
+
+[fields."offenses.completion"]
+column = "Desc"
+replace = [["(?i)^.*attempt.*$", "attempted"], ["^(?!attempted$).*$", ""]]
 """
 
 GROUPED = """

@@ -124,9 +124,7 @@ def test_any_offense_or_flag_decides_and_order_never_matters(
     shuffled = dict(record, offenses=order.sample(record["offenses"], len(record["offenses"])))
     assert anonymize("incident", shuffled, ctx) == outputs
     sensitive = (
-        record["domestic"]
-        or record["sensitive"]
-        or any(OFFENSES.get(c).sensitive for c in codes)  # type: ignore[union-attr]
+        record["domestic"] or record["sensitive"] or any(OFFENSES.get(c).sensitive for c in codes)  # type: ignore[union-attr]
     )
     withheld = record["juvenile_involved"] or record["confidential"]
     published = public(outputs)
