@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from data_files import CHICAGO_CSV, SF_CSV
 from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.contracts.offenses import load_offense_table
 from openbeat.contracts.validation import ValidationContext
@@ -23,8 +24,6 @@ from openbeat.emit.importer import ImportResult, import_file
 from openbeat.paths import INFRA_DIR
 from openbeat.privacy.anonymize import PUBLIC_INCIDENT, AnonymizeContext, Output, anonymize
 from openbeat.privacy.policy import load_policy
-
-from data_files import CHICAGO_CSV, SF_CSV
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 KEY = b"city-config-tests-key-0123456789"
