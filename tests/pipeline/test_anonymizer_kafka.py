@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -136,6 +137,35 @@ def _start(env: dict[str, str], instance: str, *extra: str) -> subprocess.Popen[
     )
 
 
+class _LogWatch:
+    """Collects a child's stderr on a thread so a test can wait for a log line without a pipe
+    filling up or a fixed sleep."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        self._lines: list[str] = []
+        self._stream = proc.stderr
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        for line in iter(self._stream.readline, b""):
+            self._lines.append(line.decode(errors="replace"))
+
+    def text(self) -> str:
+        return "".join(self._lines)
+
+    def wait_for(self, needle: str, timeout: float = 120.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.text():
+                return True
+            if not self._thread.is_alive():
+                return needle in self.text()
+            time.sleep(0.2)
+        return False
+
+
 def _run_until_idle(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "openbeat.cli", "run", "anonymizer", "--until-idle"],
@@ -218,12 +248,19 @@ def test_two_instances_split_partitions_and_survive_a_rebalance(
     expected = _expected(openbeat_env, topic_names, consume)
 
     first = _start(openbeat_env, "a")
-    time.sleep(1.5)
+    first_log = _LogWatch(first)
+    assert first_log.wait_for("partitions assigned"), first_log.text()[-3000:]
     second = _start(openbeat_env, "b")  # joins midway: the group rebalances
-    time.sleep(6)
+    second_log = _LogWatch(second)
+    # Wait for the rebalance itself rather than a fixed time: on a loaded machine a join can take
+    # tens of seconds, and stopping before it gives a test of one copy, not two.
+    assert second_log.wait_for("partitions assigned"), second_log.text()[-3000:]
+    assert first_log.wait_for("partitions revoked"), first_log.text()[-3000:]
     for proc in (first, second):
         proc.send_signal(signal.SIGTERM)
-    logs = [proc.communicate(timeout=60)[1].decode() for proc in (first, second)]
+    for proc in (first, second):
+        proc.wait(timeout=120)
+    logs = [first_log.text(), second_log.text()]
     _run_until_idle(openbeat_env)
 
     actual = _actual(topic_names, consume, sum(expected.values()))

@@ -30,9 +30,15 @@ def test_run_all_services_until_sigterm(openbeat_env: dict[str, str], topic_name
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded 2-core machine four services joining their groups can take
+        # minutes. The loop ends as soon as every service has made output durable.
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            if (store / "feeds" / "alerts.rss").exists() and any(store.glob("staging/**/*.avro")):
+            if (
+                (store / "feeds" / "alerts.rss").exists()
+                and any(store.glob("staging/**/*.avro"))
+                and (store / "_internal" / "aggregator" / "state.json").exists()
+            ):
                 break
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)

@@ -115,7 +115,9 @@ class LoopConfig:
     until_idle: bool = False
     # Some brokers need a moment after topic creation before a group is assigned; past this
     # long without any assignment an --until-idle run gives up instead of hanging forever.
-    idle_assignment_timeout_s: float = 60.0
+    # 180 s: a group whose earlier members were SIGKILLed waits out their sessions, and a loaded
+    # machine joins slowly; 60 s gave up on runs that would have consumed everything.
+    idle_assignment_timeout_s: float = 180.0
     producer_options: dict[str, Any] = field(default_factory=dict)
 
 

@@ -63,7 +63,9 @@ class SinkConfig:
     # checkpoint writes; a crash replays at most this much input.
     commit_interval_s: float = 5.0
     until_idle: bool = False
-    idle_assignment_timeout_s: float = 60.0
+    # 180 s: a group whose earlier members were SIGKILLed waits out their sessions, and a loaded
+    # machine joins slowly; 60 s gave up on runs that would have consumed everything.
+    idle_assignment_timeout_s: float = 180.0
 
 
 def run_sink_loop(
