@@ -20,6 +20,7 @@ from typing import Any
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.offenses import OffenseTable
+from openbeat.contracts.timebounds import time_problem
 from openbeat.contracts.vocabulary import (
     ENGAGEMENT_KINDS,
     ENGAGEMENT_STATUSES,
@@ -120,35 +121,26 @@ def _check_revision(record: dict[str, Any], out: list[Failure]) -> None:
         )
 
 
-def _check_utc(value: Any, name: str, out: list[Failure]) -> bool:
-    if not isinstance(value, datetime):
-        out.append(Failure("wrong_type", name, f"Field {name} is not a timestamp."))
-        return False
-    offset = value.utcoffset()
-    if offset is None or offset != timedelta(0):
-        out.append(
-            Failure(
-                "timestamp_not_utc",
-                name,
-                f"Field {name} is {value.isoformat()}, which is not in UTC; give UTC times.",
-            )
-        )
-        return False
-    return True
+def _check_utc(value: Any, name: str, ctx: ValidationContext, out: list[Failure]) -> bool:
+    """A UTC timestamp inside the accepted range (contracts.timebounds)."""
+    return _check_time(value, name, ctx, out, None)
 
 
-def _check_not_future(value: Any, name: str, ctx: ValidationContext, out: list[Failure]) -> None:
-    if not _check_utc(value, name, out):
-        return
-    if value > ctx.now + ctx.future_skew:
-        out.append(
-            Failure(
-                "timestamp_in_future",
-                name,
-                f"Field {name} is {value.isoformat()}, later than now ({ctx.now.isoformat()}) "
-                f"plus the allowed clock skew of {ctx.future_skew}; expected a time in the past.",
-            )
-        )
+def _check_not_future(value: Any, name: str, ctx: ValidationContext, out: list[Failure]) -> bool:
+    return _check_time(value, name, ctx, out, ctx.now + ctx.future_skew)
+
+
+def _check_time(
+    value: Any,
+    name: str,
+    ctx: ValidationContext,
+    out: list[Failure],
+    not_after: datetime | None,
+) -> bool:
+    problem = time_problem(value, name, ctx.now, not_after=not_after)
+    if problem is not None:
+        out.append(Failure(problem[0], name, problem[1]))
+    return problem is None
 
 
 def _check_enum(
@@ -222,13 +214,14 @@ def _check_incident(record: dict[str, Any], ctx: ValidationContext, out: list[Fa
     _check_id(record, "agency_id", out)
     _check_revision(record, out)
     reported, occurred = record.get("reported_at"), record.get("occurred_at")
-    _check_not_future(reported, "reported_at", ctx, out)
-    _check_not_future(occurred, "occurred_at", ctx, out)
+    reported_ok = _check_not_future(reported, "reported_at", ctx, out)
+    occurred_ok = _check_not_future(occurred, "occurred_at", ctx, out)
+    # Compared only when both are in range (adding the skew to year 9999 would overflow).
     if (
-        isinstance(reported, datetime)
+        reported_ok
+        and occurred_ok
+        and isinstance(reported, datetime)
         and isinstance(occurred, datetime)
-        and reported.tzinfo is not None
-        and occurred.tzinfo is not None
         and occurred > reported + ctx.future_skew
     ):
         out.append(
@@ -345,10 +338,10 @@ def _check_engagement(record: dict[str, Any], ctx: ValidationContext, out: list[
     if kind == SURVEY_RESPONSE or record.get("status") == "held":
         _check_not_future(starts, "starts_at", ctx, out)
     else:
-        _check_utc(starts, "starts_at", out)
+        _check_utc(starts, "starts_at", ctx, out)
     if (
         ends is not None
-        and _check_utc(ends, "ends_at", out)
+        and _check_utc(ends, "ends_at", ctx, out)
         and isinstance(starts, datetime)
         and starts.tzinfo is not None
         and ends < starts
