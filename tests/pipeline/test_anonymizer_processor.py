@@ -132,3 +132,60 @@ def test_revision_state_is_per_slot_and_pending_until_commit() -> None:
     state.commit()
     state.abort()
     assert state.current(("incident", 0), "k") == 4
+
+
+def test_an_exception_while_anonymizing_one_event_dead_letters_it_and_the_next_goes_through(
+    processor: AnonymizerProcessor, schemas: SchemaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any per-record failure, not only the expected ones, dead-letters that record."""
+    from openbeat.pipeline import prepare as prepare_module
+
+    real = prepare_module.anonymize
+
+    def flaky(kind: str, record: dict[str, Any], ctx: Any) -> Any:
+        if record["incident_id"] == "BAD-1":
+            raise OverflowError("date value out of range")
+        return real(kind, record, ctx)
+
+    monkeypatch.setattr(prepare_module, "anonymize", flaky)
+    bad = _message(schemas, "incident", example_incident(incident_id="BAD-1"), offset=5)
+
+    [letter] = processor.process(bad)
+    good = list(processor.process(_message(schemas, "incident", example_incident(), offset=6)))
+
+    headers = dict(letter.headers)
+    assert letter.topic == NAMES.deadletter and letter.value == bad.value
+    assert headers["openbeat.error.code"] == b"processing_error"
+    assert headers["openbeat.error.detail"] == b"OverflowError: date value out of range"
+    assert any(o.topic == NAMES.public("incident") for o in good)
+    assert processor.rejections == {"processing_error": 1}
+
+
+def test_a_year_one_event_is_dead_lettered_not_raised(
+    processor: AnonymizerProcessor, schemas: SchemaStore
+) -> None:
+    from datetime import UTC, datetime
+
+    year_one = datetime(1, 1, 1, tzinfo=UTC)
+    message = _message(schemas, "incident", example_incident(occurred_at=year_one))
+
+    [letter] = processor.process(message)
+
+    assert dict(letter.headers)["openbeat.error.code"] == b"timestamp_out_of_range"
+
+
+def test_an_oversized_event_gets_a_dead_letter_that_fits_the_request_limit(
+    processor: AnonymizerProcessor,
+) -> None:
+    from openbeat.runtime.clients import MAX_REQUEST_BYTES
+    from openbeat.runtime.deadletter import record_size
+
+    value = b"\xc3\x01" + b"\xff" * (MAX_REQUEST_BYTES - 100)
+    message = FakeMessage(NAMES.raw("incident"), 0, 9, b"RPD:1", value, [("trace", b"t")])
+
+    [letter] = processor.process(message)
+
+    headers = dict(letter.headers)
+    assert headers["openbeat.error.code"] == b"too_large"
+    assert headers["openbeat.original.size"] == str(len(value)).encode()
+    assert record_size(letter.key, letter.value, letter.headers) < MAX_REQUEST_BYTES

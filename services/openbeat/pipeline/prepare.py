@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -20,7 +19,8 @@ from openbeat.contracts.offenses import OffenseTable
 from openbeat.contracts.validation import ValidationContext, validate
 from openbeat.privacy.anonymize import AnonymizeContext, AnonymizeError, anonymize
 from openbeat.privacy.policy import Policy
-from openbeat.runtime.loop import Headers, Out, OutTuple
+from openbeat.runtime.deadletter import Rejection, dead_letter, guarded
+from openbeat.runtime.loop import Out, OutTuple
 from openbeat.runtime.topics import TopicNames
 
 logger = logging.getLogger(__name__)
@@ -54,14 +54,6 @@ class Prepared(NamedTuple):
     rejection: str | None = None
     published: int = 0
     restricted: int = 0
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why an event was dead-lettered: a machine-readable code and one human sentence."""
-
-    code: str
-    detail: str
 
 
 class AnonymizerCore:
@@ -107,6 +99,14 @@ class AnonymizerCore:
         return [self.prepare(message, ctx) for message in messages]
 
     def prepare(self, message: RawMessage, ctx: ValidationContext) -> Prepared:
+        """The `Prepared` of one message; whatever goes wrong, its dead letter (never raises)."""
+        return guarded(
+            lambda: self._prepare(message, ctx),
+            lambda rejection: self._rejected(message, rejection),
+            f"{message[0]}[{message[1]}]@{message[2]}",
+        )
+
+    def _prepare(self, message: RawMessage, ctx: ValidationContext) -> Prepared:
         topic, partition, _, _, value, headers = message
         kind = self.kind_of_topic.get(topic)
         if kind is None:  # only subscribed topics arrive; guard against a misconfiguration
@@ -179,15 +179,9 @@ class AnonymizerCore:
 
     def _dead_letter(self, message: RawMessage, rejection: Rejection) -> Out:
         topic, partition, offset, key, value, original = message
-        headers: Headers = list(original or [])
-        headers += [
-            ("openbeat.error.code", rejection.code.encode()),
-            ("openbeat.error.detail", rejection.detail.encode("utf-8", "replace")),
-            ("openbeat.source.topic", topic.encode()),
-            ("openbeat.source.partition", str(partition).encode()),
-            ("openbeat.source.offset", str(offset).encode()),
-        ]
-        return Out(topic=self.names.deadletter, key=key, value=value, headers=headers)
+        return dead_letter(
+            self.names.deadletter, (topic, partition, offset), key, value, original, rejection
+        )
 
 
 # A `Prepared` as plain tuples (its outputs too), the form results cross the pipe in: several
