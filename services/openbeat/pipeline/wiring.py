@@ -33,6 +33,17 @@ class ConfigurationError(ValueError):
     """A setting that stops a service from starting; the message names the variable."""
 
 
+class ServiceFailed(RuntimeError):
+    """A service stopped with an error: the message names the service and the cause."""
+
+    def __init__(self, service: str, cause: BaseException) -> None:
+        from openbeat.runtime.errors import describe_error
+
+        super().__init__(f"service {service} stopped: {describe_error(cause)}")
+        self.service = service
+        self.cause = cause
+
+
 def pseudonym_key(settings: AnonymizerSettings) -> bytes:
     if settings.pseudonym_key is not None:
         key = settings.pseudonym_key.get_secret_value().encode()
@@ -231,6 +242,7 @@ def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | N
         client_id=f"{namespace}-{name}-{instance_id}",
         max_batch=run.max_batch,
         until_idle=until_idle,
+        idle_assignment_timeout_s=run.assignment_timeout_s,
     )
 
 
@@ -249,6 +261,7 @@ def run_one(
             until_idle=until_idle,
             max_batch=run.max_batch,
             commit_interval_s=run.commit_interval_s,
+            idle_assignment_timeout_s=run.assignment_timeout_s,
         )
         return processor, run_sink_loop(processor, sink, stop)
     return processor, run_loop(processor, config, stop)
@@ -263,7 +276,10 @@ def run_many(
     results: dict[str, tuple[Any, LoopStats]] = {}
     if until_idle or len(names) == 1:
         for name in names:
-            results[name] = run_one(name, until_idle, instance, stop)
+            try:
+                results[name] = run_one(name, until_idle, instance, stop)
+            except Exception as exc:
+                raise ServiceFailed(name, exc) from exc
         return results
     errors: list[BaseException] = []
     # Build every service here, and let those that fork workers (the anonymizer) fork them now,
@@ -279,7 +295,12 @@ def run_many(
     def target(name: str) -> None:
         try:
             results[name] = run_one(name, until_idle, instance, stop, processors[name])
-        except BaseException as exc:  # a dead service stops the others: no silent half-pipeline
+        except Exception as exc:  # a dead service stops the others: no silent half-pipeline
+            failure = ServiceFailed(name, exc)
+            failure.__cause__ = exc
+            errors.append(failure)
+            stop.set()
+        except BaseException as exc:
             errors.append(exc)
             stop.set()
 

@@ -31,6 +31,7 @@ from kafka.errors import KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from openbeat.runtime.clients import make_consumer, make_producer
+from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.partitioner import CachingPartitioner
 
 logger = logging.getLogger(__name__)
@@ -113,11 +114,8 @@ class LoopConfig:
     max_batch: int = 2000
     poll_timeout_ms: int = 200
     until_idle: bool = False
-    # Some brokers need a moment after topic creation before a group is assigned; past this
-    # long without any assignment an --until-idle run gives up instead of hanging forever.
-    # 180 s: a group whose earlier members were SIGKILLed waits out their sessions, and a loaded
-    # machine joins slowly; 60 s gave up on runs that would have consumed everything.
-    idle_assignment_timeout_s: float = 180.0
+    # Past this long without any assignment an --until-idle run fails (runtime.idle).
+    idle_assignment_timeout_s: float = DEFAULT_ASSIGNMENT_TIMEOUT_S
     producer_options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -225,7 +223,11 @@ def _run(
                 )
                 if not batch:
                     if config.until_idle and idle(
-                        consumer, processor.input_topics, started, config.idle_assignment_timeout_s
+                        consumer,
+                        processor.input_topics,
+                        started,
+                        config.idle_assignment_timeout_s,
+                        config.group_id,
                     ):
                         break
                     continue
@@ -394,31 +396,3 @@ def _rewind(consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> No
             consumer.seek_to_beginning(tp)
         else:
             consumer.seek(tp, committed)
-
-
-def idle(
-    consumer: KafkaConsumer, topics: Sequence[str], started: float, assignment_timeout_s: float
-) -> bool:
-    """Every input partition we own is consumed to its (committed) end."""
-    assigned = consumer.assignment()
-    if not assigned:
-        if time.monotonic() - started > assignment_timeout_s:
-            logger.warning("no partitions assigned after %.0fs; giving up", assignment_timeout_s)
-            return True
-        return False
-    wanted: set[TopicPartition] = set()
-    for topic in topics:
-        for p in consumer.partitions_for_topic(topic) or ():
-            wanted.add(TopicPartition(topic, p))
-    ends = consumer.end_offsets(list(wanted))
-    for tp in wanted:
-        if tp in assigned:
-            if consumer.position(tp) < ends.get(tp, 0):
-                return False
-        else:
-            # Owned by another copy, or still held by a crashed one until its session ends:
-            # done only when the group's committed offset has reached the end.
-            committed = consumer.committed(tp)
-            if (committed or 0) < ends.get(tp, 0):
-                return False
-    return True

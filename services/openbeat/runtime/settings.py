@@ -154,6 +154,12 @@ class RunSettings(CommonSettings):
         description="Store-writing services: how often output is made durable and offsets "
         "committed (seconds)",
     )
+    assignment_timeout_s: float = Field(
+        180.0,
+        gt=0,
+        description="`run --until-idle`: how long a service waits for its first partitions "
+        "before it fails (seconds)",
+    )
 
 
 class PublishSettings(RunSettings):

@@ -25,7 +25,8 @@ from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from openbeat.runtime.clients import make_consumer
-from openbeat.runtime.loop import LoopStats, StopFlag, _Listener, idle
+from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
+from openbeat.runtime.loop import LoopStats, StopFlag, _Listener
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,7 @@ class SinkConfig:
     # checkpoint writes; a crash replays at most this much input.
     commit_interval_s: float = 5.0
     until_idle: bool = False
-    # 180 s: a group whose earlier members were SIGKILLed waits out their sessions, and a loaded
-    # machine joins slowly; 60 s gave up on runs that would have consumed everything.
-    idle_assignment_timeout_s: float = 180.0
+    idle_assignment_timeout_s: float = DEFAULT_ASSIGNMENT_TIMEOUT_S
 
 
 def run_sink_loop(
@@ -150,7 +149,11 @@ def run_sink_loop(
                 not batch
                 and config.until_idle
                 and idle(
-                    consumer, processor.input_topics, started, config.idle_assignment_timeout_s
+                    consumer,
+                    processor.input_topics,
+                    started,
+                    config.idle_assignment_timeout_s,
+                    config.group_id,
                 )
             ):
                 break
