@@ -63,15 +63,16 @@ def time_problem(
             "timestamp_not_utc",
             f"Field {name} is {value.isoformat()}, which is not in UTC; give UTC times.",
         )
-    problem = bounds_problem(value, name, now)
-    if problem is not None:
-        return OUT_OF_RANGE, problem
     if not_after is not None and value > not_after:
+        # Stricter than the upper bound, and the more useful sentence for a past event.
         return (
             "timestamp_in_future",
             f"Field {name} is {value.isoformat()}, later than now ({now.isoformat()}) plus the "
             f"allowed clock skew of {not_after - now}; expected a time in the past.",
         )
+    problem = bounds_problem(value, name, now)
+    if problem is not None:
+        return OUT_OF_RANGE, problem
     return None
 
 
