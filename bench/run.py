@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-STAGES = ("emitter", "anonymizer", "release", "alerts", "grouped_import")
+STAGES = ("emitter", "anonymizer", "release", "alerts", "grouped_import", "backfill")
 
 
 def main(argv: list[str] | None = None) -> int:
