@@ -106,7 +106,8 @@ def emit_file(
     """
     from openbeat.contracts.offenses import load_offense_table
     from openbeat.contracts.validation import ValidationContext
-    from openbeat.emit.importer import count_rows, import_file, load_import_mapping
+    from openbeat.emit.importer import count_rows, load_import_mapping
+    from openbeat.emit.parallel import ImportPipeline
     from openbeat.emit.report import ImportTally, open_rejects, reject_line
 
     settings = EmitSettings()
@@ -118,20 +119,28 @@ def emit_file(
         now=datetime.now(UTC),
         future_skew=timedelta(minutes=5),
     )
-    results = import_file(path, kind, mapping, jurisdiction, ctx)  # whole-file checks first
+    schemas = None if dry_run else SchemaStore.load(settings.schemas_dir)
+    # Whole-file checks first: a bad path or mapping fails before anything forks or connects.
+    pipeline = ImportPipeline(path, kind, mapping, jurisdiction, ctx, schemas)
     rejects = open_rejects(rejects_path)
-    sender = None if dry_run else _sender(settings)
+    sender = None
     started = time.perf_counter()
     tally = ImportTally()
     total = count_rows(path, mapping.encoding if mapping else "utf-8-sig") if progress else None
     try:
-        for result in tqdm(results, total=total, unit="rec", disable=not progress, file=sys.stderr):
-            tally.add(result)
-            if result.record is not None:
+        with (
+            pipeline as chunks,  # workers forked before the producer starts its I/O thread
+            tqdm(total=total, unit="row", disable=not progress, file=sys.stderr) as bar,
+        ):
+            sender = None if schemas is None else _sender(settings, schemas)
+            for chunk in chunks:
+                tally.merge(chunk.tally)
                 if sender is not None:
-                    sender.send(kind, result.record)
-            elif result.code is not None and rejects is not None:
-                rejects.write(reject_line(path, result))
+                    sender.send_prepared(chunk.prepared)
+                if rejects is not None:
+                    for result in chunk.rejected:
+                        rejects.write(reject_line(path, result))
+                bar.update(chunk.tally.rows)
     finally:
         if rejects is not None:
             rejects.close()

@@ -246,12 +246,7 @@ def _results(
     rows = iter_rows(path, fmt, encoding)
     if mapping is None:
         for line, row in rows:
-            try:
-                record = convert(row, None, jurisdiction, kind)
-            except RowError as exc:
-                yield _rejected(exc, line, (line,), ())
-                continue
-            yield _validated(kind, record, line, (line,), (), validation_ctx)
+            yield schema_result(kind, line, row, jurisdiction, validation_ctx)
         return
     groups: Iterator[list[Row]]
     if mapping.group_by is None:
@@ -260,10 +255,21 @@ def _results(
         size = bucket_count(path.stat().st_size)
         groups = grouped_rows(rows, mapping.group_by.columns, size)
     for group in groups:
-        yield _group_result(group, kind, mapping, jurisdiction, validation_ctx)
+        yield group_result(group, kind, mapping, jurisdiction, validation_ctx)
 
 
-def _group_result(
+def schema_result(
+    kind: str, line: int, row: dict[str, Any], jurisdiction: Jurisdiction, validation_ctx: Any
+) -> ImportResult:
+    """The result for one row that already uses the schema's field names (no mapping)."""
+    try:
+        record = convert(row, None, jurisdiction, kind)
+    except RowError as exc:
+        return _rejected(exc, line, (line,), ())
+    return _validated(kind, record, line, (line,), (), validation_ctx)
+
+
+def group_result(
     group: list[Row],
     kind: str,
     mapping: Mapping,

@@ -153,36 +153,70 @@ class _Lines:
 def _csv_rows(path: Path, encoding: str) -> Iterator[Row]:
     with path.open("r", encoding=encoding, newline="") as handle:
         source = _Lines(handle)
-        reader = csv.reader(source)
-        header_cells = next(reader, None)
-        if header_cells is None:
+        header = read_header(source)
+        if header is None:
             return
-        header = [h.strip() for h in header_cells]
-        next_line = len(source.taken) + 1
-        while True:
-            source.taken = []
-            start = next_line
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # a cell over the size limit: a quote swallowed the file
-                cells, reader = None, csv.reader(source)
-                logger.debug("line %d: %s", start, exc)
-            taken = source.taken
-            if cells is None or (len(taken) > 1 and _swallowed(cells, taken, len(header))):
-                yield start, {"__error__": _UNCLOSED.format(line=start, n=len(taken) - 1)}
-                source.push_back(taken[1:])
-                next_line = start + 1
-                continue
-            next_line = start + len(taken)
-            if not cells or cells == [""]:
-                continue
-            if len(cells) != len(header):
-                message = f"row has {len(cells)} cells but the header has {len(header)}"
-                yield start, {"__error__": message}
-                continue
-            yield start, dict(zip(header, cells, strict=True))
+        yield from csv_records(source, header, len(source.taken) + 1)
+
+
+class LineSource:
+    """Physical lines already read (a list, then optionally an open handle), read like a file:
+    lets `csv_records` parse part of a file in another process, or resume after a prefix."""
+
+    def __init__(self, lines: list[str], rest: Any = None) -> None:
+        self.lines = lines
+        self.at = 0
+        self.rest = rest
+
+    def readline(self) -> str:
+        if self.at < len(self.lines):
+            self.at += 1
+            return self.lines[self.at - 1]
+        return self.rest.readline() if self.rest is not None else ""
+
+
+def read_header(source: _Lines) -> list[str] | None:
+    """The stripped column names of the first record, None for an empty file."""
+    cells = next(csv.reader(source), None)
+    return None if cells is None else [h.strip() for h in cells]
+
+
+def lines_of(handle: Any) -> _Lines:
+    """A line source for `read_header` and `csv_records` over a handle with `readline()`."""
+    return _Lines(handle)
+
+
+def csv_records(source: _Lines, header: list[str], next_line: int) -> Iterator[Row]:
+    """The rows of `source` (lines after the header, the first of them line `next_line`).
+
+    The same rows whether a file is read whole or in parts split where every line before the
+    split is a complete record (see `openbeat.emit.parallel`).
+    """
+    reader = csv.reader(source)
+    while True:
+        source.taken = []
+        start = next_line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the size limit: a quote swallowed the file
+            cells, reader = None, csv.reader(source)
+            logger.debug("line %d: %s", start, exc)
+        taken = source.taken
+        if cells is None or (len(taken) > 1 and _swallowed(cells, taken, len(header))):
+            yield start, {"__error__": _UNCLOSED.format(line=start, n=len(taken) - 1)}
+            source.push_back(taken[1:])
+            next_line = start + 1
+            continue
+        next_line = start + len(taken)
+        if not cells or cells == [""]:
+            continue
+        if len(cells) != len(header):
+            message = f"row has {len(cells)} cells but the header has {len(header)}"
+            yield start, {"__error__": message}
+            continue
+        yield start, dict(zip(header, cells, strict=True))
 
 
 _UNCLOSED = (

@@ -57,6 +57,17 @@ class ImportTally:
         else:
             self.skipped_groups += 1
 
+    def merge(self, other: ImportTally) -> None:
+        """Add the counts of a later part of the same import (counters keep first-seen order,
+        so merging parts in file order gives the same summary as one pass)."""
+        self.records += other.records
+        self.record_rows += other.record_rows
+        self.rejected.update(other.rejected)
+        self.rejected_rows += other.rejected_rows
+        self.skipped_rows.update(other.skipped_rows)
+        self.skipped_groups += other.skipped_groups
+        self.unmapped.update(other.unmapped)
+
     @property
     def rows(self) -> int:
         return self.record_rows + self.rejected_rows + sum(self.skipped_rows.values())
