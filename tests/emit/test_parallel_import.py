@@ -103,7 +103,7 @@ def test_broken_quotes_and_multi_line_cells_anywhere_give_the_same_result(
     lines[at + 20] = lines[at + 20].replace(",STREET,", ',"STR\nEET",', 1)
     path = tmp_path / "broken.csv"
     path.write_text("".join(lines), encoding="utf-8")
-    sent, summary, rejects = assert_same(path, "incident", CHICAGO_MAP, "chicago")
+    _, _, rejects = assert_same(path, "incident", CHICAGO_MAP, "chicago")
     assert any('"bad_row"' in line for line in rejects)
 
 
