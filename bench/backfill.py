@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,42 @@ def _openbeat(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     return seconds, proc.stdout
 
 
+def _raw_producer_rate(bootstrap: str, names: Any) -> float:
+    """Events/s of a bare kafka-python producer sending what emit sent (same settings)."""
+    from kafka import KafkaConsumer
+
+    from openbeat.runtime.clients import make_producer
+    from openbeat.runtime.settings import EmitSettings
+
+    topic = names.raw("incident")
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
+    messages = [(m.key, m.value) for m in consumer]
+    consumer.close()
+    target = names.raw("report")  # an empty topic of the bench namespace, nothing reads it
+    settings = EmitSettings(kafka_bootstrap=bootstrap)
+    producer = make_producer(
+        bootstrap,
+        client_id="bench-raw",
+        linger_ms=settings.emit_linger_ms,
+        batch_size=settings.emit_batch_bytes,
+        compression=settings.emit_compression,
+    )
+    producer.partitions_for(target)
+    started = time.perf_counter()
+    for key, value in messages:
+        producer.send(target, value=value, key=key)
+    producer.flush()
+    seconds = time.perf_counter() - started
+    producer.close()
+    return len(messages) / seconds
+
+
 def _batch(export: Path, out: Path) -> float:
     proc = subprocess.run(
         [sys.executable, "-m", "bench.backfill_batch", str(export), str(out), KEY],
@@ -143,9 +180,13 @@ def run(bootstrap: str, replicas: int = REPLICAS) -> dict[str, Any]:
                 services[service], out = _openbeat(["run", service, "--until-idle"], env)
                 run_out += out
             run_s = sum(services.values())
+            producer_rate = _raw_producer_rate(bootstrap, names)
             release_s, release_out = _openbeat(["release", "--cutoff", CUTOFF], env)
         batch_after = _batch(export, folder / "batch-2.parquet")
     batch_s = min(batch_before, batch_after)
+    # "sent N events (...) in Xs, R/s": emit's own figure, from reading the file to the last ack
+    rate = re.search(r"s, ([\d,]+)/s", emit_out)
+    emit_rate = float(rate[1].replace(",", "")) if rate else float("nan")
     total = emit_s + run_s + release_s
     ratio = batch_s / total
     return {
@@ -160,6 +201,12 @@ def run(bootstrap: str, replicas: int = REPLICAS) -> dict[str, Any]:
         "backfill_s": round(total, 1),
         "backfill_rows_per_s": round(rows / total),
         "emit_rows_per_s": round(rows / emit_s),
+        "emit_reported_events_per_s": emit_rate,
+        "emit_raw_producer": "kafka-python sending the very messages emit sent (read back from "
+        "the raw topic) to another topic, emit's producer settings: send loop + flush",
+        "emit_raw_producer_events_per_s": round(producer_rate),
+        "emit_ratio_to_raw_producer": round(emit_rate / producer_rate, 3),
+        "emit_goal_ratio": 0.7,
         "baseline": "bench/backfill_batch.py: pyarrow CSV read, hundred block, grid snap, "
         "HMAC id, local hour truncation, one zstd Parquet file (faster of two runs)",
         "baseline_s": round(batch_s, 2),
