@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -246,13 +247,37 @@ def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | N
     )
 
 
+# Called with (service, bootstrap, group id, input topics) around a service's run: a context
+# manager that shows its progress (runtime/progress.py), or None for none.
+Watch = Callable[[str, str, str, Sequence[str]], AbstractContextManager[Any]]
+
+
 def run_one(
-    name: str, until_idle: bool, instance: str | None, stop: StopFlag, processor: Any = None
+    name: str,
+    until_idle: bool,
+    instance: str | None,
+    stop: StopFlag,
+    processor: Any = None,
+    watch: Watch | None = None,
 ) -> tuple[Any, LoopStats]:
     spec = service_specs()[name]
     processor = processor if processor is not None else spec.build()
     run = RunSettings()
     config = loop_config(name, run, until_idle, instance)
+    if watch is not None:
+        with watch(name, config.bootstrap, config.group_id, processor.input_topics):
+            return _run_loop(spec, processor, run, config, until_idle, stop)
+    return _run_loop(spec, processor, run, config, until_idle, stop)
+
+
+def _run_loop(
+    spec: ServiceSpec,
+    processor: Any,
+    run: RunSettings,
+    config: LoopConfig,
+    until_idle: bool,
+    stop: StopFlag,
+) -> tuple[Any, LoopStats]:
     if spec.loop == "sink":
         sink = SinkConfig(
             bootstrap=config.bootstrap,
@@ -268,16 +293,19 @@ def run_one(
 
 
 def run_many(
-    names: list[str], until_idle: bool, instance: str | None
+    names: list[str], until_idle: bool, instance: str | None, watch: Watch | None = None
 ) -> dict[str, tuple[Any, LoopStats]]:
-    """Batch mode runs the services one after another in pipeline order; otherwise in threads."""
+    """Batch mode runs the services one after another in pipeline order; otherwise in threads.
+
+    `watch` (batch mode only) wraps each service's run, e.g. with a progress line.
+    """
     stop = StopFlag()
     stop.install_signal_handlers()
     results: dict[str, tuple[Any, LoopStats]] = {}
     if until_idle or len(names) == 1:
         for name in names:
             try:
-                results[name] = run_one(name, until_idle, instance, stop)
+                results[name] = run_one(name, until_idle, instance, stop, watch=watch)
             except Exception as exc:
                 raise ServiceFailed(name, exc) from exc
         return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tqdm import tqdm
@@ -50,7 +51,14 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
         )
     pipeline_order: tuple[str, ...] = ("anonymizer", "aggregator", "publisher", "alerter")
     order = [n for n in pipeline_order if n in names]
-    results = run_many(order, until_idle, instance)
+    watch = None
+    if until_idle and sys.stderr.isatty():  # a progress line on a terminal; logs stay quiet
+        from openbeat.runtime.progress import GroupProgress
+
+        def watch(name: str, bootstrap: str, group: str, topics: Sequence[str]) -> GroupProgress:
+            return GroupProgress(name, bootstrap, group, topics, sys.stderr)
+
+    results = run_many(order, until_idle, instance, watch)
     for name, (processor, stats) in results.items():
         print(
             f"{name}: consumed {stats.consumed}, produced {stats.produced} "
