@@ -40,12 +40,30 @@ def raw_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
+# (nullable, non-null type) of the union types met so far, by id: a row's check looks each field
+# type up instead of scanning it. The type object is kept beside its answer, so its id is never
+# reused by another object.
+_UNIONS: dict[int, tuple[Any, tuple[bool, Any]]] = {}
+# Per record schema (by id, schema kept alike): its field names and (name, type, has default,
+# default) per field, in order.
+_FIELDS: dict[int, tuple[Any, frozenset[str], list[tuple[str, Any, bool, Any]]]] = {}
+
+
 def _branches(avro_type: Any) -> tuple[bool, Any]:
     """(nullable, the non-null type) of a field type."""
     if isinstance(avro_type, list):
-        others = [t for t in avro_type if t != "null"]
-        return "null" in avro_type, others[0] if others else "null"
+        known = _UNIONS.get(id(avro_type))
+        if known is not None:
+            return known[1]
+        answer = _union(avro_type)
+        _UNIONS[id(avro_type)] = (avro_type, answer)
+        return answer
     return False, avro_type
+
+
+def _union(avro_type: list[Any]) -> tuple[bool, Any]:
+    others = [t for t in avro_type if t != "null"]
+    return "null" in avro_type, others[0] if others else "null"
 
 
 def required_fields(kind: str) -> list[str]:
@@ -133,7 +151,7 @@ def complete_record(kind: str, values: dict[str, Any]) -> dict[str, Any]:
         elif name in values and _branches(field["type"])[0]:
             record[name] = None
         elif "default" in field:
-            record[name] = copy.deepcopy(field["default"])
+            record[name] = _default(field["default"])
         else:
             record[name] = None  # check_shape names it as missing unless it is nullable
     return check_shape(kind, record)
@@ -144,26 +162,41 @@ def check_shape(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     return _record(raw_schema(kind), record, "")
 
 
+def _fields(schema: dict[str, Any]) -> tuple[frozenset[str], list[tuple[str, Any, bool, Any]]]:
+    known = _FIELDS.get(id(schema))
+    if known is None:
+        fields = [
+            (f["name"], f["type"], "default" in f, f.get("default")) for f in schema["fields"]
+        ]
+        known = (schema, frozenset(f[0] for f in fields), fields)
+        _FIELDS[id(schema)] = known
+    return known[1], known[2]
+
+
+def _default(value: Any) -> Any:
+    """A schema default for one record: containers copied (never shared between records)."""
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+
+
 def _record(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RowError("wrong_type", path or schema["name"], "expected an object")
-    known = {f["name"] for f in schema["fields"]}
-    extra = sorted(set(value) - known)
-    if extra:
+    known, fields = _fields(schema)
+    if not known.issuperset(value):
+        extra = sorted(set(value) - known)
         where = f"{path}.{extra[0]}" if path else extra[0]
         raise RowError("unknown_field", where, f"not a field of {schema['name']}")
     out = {}
-    for field in schema["fields"]:
-        name = field["name"]
+    for name, avro_type, has_default, default in fields:
         where = f"{path}.{name}" if path else name
         if name in value:
             item = value[name]
-        elif "default" in field:
-            item = copy.deepcopy(field["default"])  # never share a default list between records
+        elif has_default:
+            item = _default(default)
         else:
             raise RowError("missing_field", where, "required but absent")
         # _value rebuilds records and lists, so the result shares no containers with the input.
-        out[name] = _value(field["type"], item, where)
+        out[name] = _value(avro_type, item, where)
     return out
 
 

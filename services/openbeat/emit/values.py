@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Mapping as AnyMapping
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from openbeat.contracts.jurisdiction import AmbiguousTimeError, Jurisdiction
@@ -186,10 +187,7 @@ def _to_datetime(rule: FieldRule, value: Any, zone: Jurisdiction, field: str) ->
     else:
         text = str(value).strip()
         try:
-            if rule.format is None or rule.format == "iso":
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            else:
-                moment = datetime.strptime(text, rule.format)
+            moment = _parse_time(text, rule.format)
         except ValueError:
             wanted = rule.format or "ISO 8601"
             raise RowError("invalid_timestamp", field, f"{text!r} is not a {wanted} time") from None
@@ -201,6 +199,16 @@ def _to_datetime(rule: FieldRule, value: Any, zone: Jurisdiction, field: str) ->
         except AmbiguousTimeError as exc:
             raise RowError("ambiguous_time", field, str(exc)) from None
     return moment.astimezone(UTC)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_time(text: str, fmt: str | None) -> datetime:
+    """Text to datetime (ValueError when it is not one). Cached: an export repeats its times
+    (every midnight, a nightly edit time, occurred and reported from one column), and strptime
+    is the dearest step of a row."""
+    if fmt is None or fmt == "iso":
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.strptime(text, fmt)
 
 
 def to_revision(moment: datetime, field: str) -> int:
