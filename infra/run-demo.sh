@@ -9,6 +9,8 @@ bin=.venv/bin
 var=var
 mkdir -p "$var"
 export OPENBEAT_STORE="${OPENBEAT_STORE:-$PWD/$var/store}"
+# Private state (staged records, checkpoints) beside the public root, never inside it.
+export OPENBEAT_PRIVATE_STORE="${OPENBEAT_PRIVATE_STORE:-$PWD/$var/private}"
 
 # A local development key, made once. Production sets OPENBEAT_PSEUDONYM_KEY from a secret store.
 if [[ -z "${OPENBEAT_PSEUDONYM_KEY:-}" ]]; then
@@ -56,6 +58,7 @@ for d in "$OPENBEAT_STORE"/datasets/*/; do
 done
 echo "  feeds:              $OPENBEAT_STORE/feeds/alerts.rss (.atom, .json), feeds/meetings.rss,"
 echo "                      feeds/districts/<district>.rss"
-echo "  subscribe locally:  (cd $OPENBEAT_STORE && python3 -m http.server 8000)"
+echo "  private state:      $OPENBEAT_PRIVATE_STORE (never serve it)"
+echo "  subscribe locally:  python3 -m http.server 8000 --directory $OPENBEAT_STORE"
 echo "                      then http://localhost:8000/feeds/alerts.rss in any feed reader"
 echo "  Kafka topics:       openbeat.public.*, openbeat.deadletter on 127.0.0.1:${OPENBEAT_KAFKA_PORT:-9092}"

@@ -102,13 +102,15 @@ def topic_names(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> Iter
 
 @pytest.fixture
 def openbeat_env(kafka_bootstrap: str, topic_names: object, tmp_path: Path) -> dict[str, str]:
-    """Environment for running the `openbeat` CLI against this test's topics and a private store."""
+    """Environment for running the `openbeat` CLI against this test's topics and its own public
+    and private stores."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBEAT_")}
     env.update(
         {
             "OPENBEAT_KAFKA_BOOTSTRAP": kafka_bootstrap,
             "OPENBEAT_TOPIC_NAMESPACE": topic_names.namespace,  # type: ignore[attr-defined]
             "OPENBEAT_STORE": str(tmp_path / "store"),
+            "OPENBEAT_PRIVATE_STORE": str(tmp_path / "private"),
             "OPENBEAT_PSEUDONYM_KEY": "test-key-0123456789abcdef",
         }
     )

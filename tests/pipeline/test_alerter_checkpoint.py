@@ -62,11 +62,13 @@ def _meeting(public_id: str, days_ahead: int) -> dict:
     }
 
 
-def _alerter(store: ObjectStore) -> AlerterProcessor:
+def _alerter(private: ObjectStore, public: Path) -> AlerterProcessor:
+    """An alerter whose checkpoint goes to `private` and feeds to the folder `public`."""
     return AlerterProcessor(
         names=TopicNames("t"),
         schemas=SchemaStore.load(),
-        store=store,
+        store=open_store(public),
+        private=private,
         rules=load_alert_rules(),
         jurisdiction=load_jurisdiction("sample"),
         clock=lambda: NOW,
@@ -84,13 +86,13 @@ def _fill(alerter: AlerterProcessor) -> None:
 def test_background_checkpoint_is_the_foreground_bytes_and_restores_the_same_feeds(
     tmp_path: Path,
 ) -> None:
-    store = open_store(tmp_path / "store")
-    alerter = _alerter(store)
+    store = open_store(tmp_path / "private")
+    alerter = _alerter(store, tmp_path / "public")
     _fill(alerter)
     alerter.flush_in_background().result(timeout=10)
     written = store.get(CHECKPOINT_KEY)
     assert written == alerter.state.to_bytes()
-    restored = _alerter(store)
+    restored = _alerter(store, tmp_path / "public")
     assert len(restored.state) == len(alerter.state)
     jurisdiction = load_jurisdiction("sample")
     rules = load_alert_rules()
@@ -121,8 +123,8 @@ class _GatedStore:
 def test_records_absorbed_while_the_checkpoint_is_written_wait_for_the_next(
     tmp_path: Path,
 ) -> None:
-    store = _GatedStore(open_store(tmp_path / "store"))
-    alerter = _alerter(store)  # type: ignore[arg-type]
+    store = _GatedStore(open_store(tmp_path / "private"))
+    alerter = _alerter(store, tmp_path / "public")  # type: ignore[arg-type]
     _fill(alerter)
     before = alerter.state.to_bytes()
     future = alerter.flush_in_background()
@@ -141,11 +143,11 @@ def test_records_absorbed_while_the_checkpoint_is_written_wait_for_the_next(
 
 
 def test_sensitive_dates_survive_the_round_trip(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "store")
-    alerter = _alerter(store)
+    store = open_store(tmp_path / "private")
+    alerter = _alerter(store, tmp_path / "public")
     alerter.state.absorb_incident(
         _incident("s", 0, occurred_hour=None, occurred_date=date(2024, 3, 4))
     )
     alerter.flush_in_background().result(timeout=10)
-    assert _alerter(store).state.to_bytes() == alerter.state.to_bytes()
+    assert _alerter(store, tmp_path / "public").state.to_bytes() == alerter.state.to_bytes()
     alerter.flush(final=True)

@@ -21,9 +21,10 @@ CUTOFF = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def test_switched_off_datasets_are_neither_released_nor_listed(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path)
+    store = LocalStore(tmp_path / "store")
     releaser = Releaser(
         store=store,
+        private=LocalStore(tmp_path / "private", private=True),
         names=TopicNames("t"),
         jurisdiction=load_jurisdiction("sample"),
         policy=load_policy(),

@@ -57,10 +57,10 @@ def _withheld(n: int, category: str = "theft", district: str = "D1") -> dict[str
 
 
 def test_aggregates_count_exactly_the_staged_public_rows(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path)
+    store, private = LocalStore(tmp_path / "store"), LocalStore(tmp_path / "private", True)
     staged = [_incident(i) for i in range(6)] + [_incident(100 + i, "assault") for i in range(7)]
     stage_part(
-        store, "incidents", NAMES.public("incident"), 0, 0, len(staged) - 1, enumerate(staged)
+        private, "incidents", NAMES.public("incident"), 0, 0, len(staged) - 1, enumerate(staged)
     )
     # The aggregator is ahead of the publisher (two public thefts not staged yet) and has seen
     # two withheld thefts and five withheld assaults.
@@ -69,9 +69,10 @@ def test_aggregates_count_exactly_the_staged_public_rows(tmp_path: Path) -> None
         state.add(NAMES.public("incident"), record)
     for record in [_withheld(1), _withheld(2), *(_withheld(10 + i, "assault") for i in range(5))]:
         state.add(NAMES.withheld_incidents, record)
-    store.put(CHECKPOINT_KEY, state.to_bytes(), "application/json")
+    private.put(CHECKPOINT_KEY, state.to_bytes(), "application/json")
     releaser = Releaser(
         store=store,
+        private=private,
         names=NAMES,
         jurisdiction=load_jurisdiction("sample"),
         policy=load_policy(),
@@ -83,9 +84,9 @@ def test_aggregates_count_exactly_the_staged_public_rows(tmp_path: Path) -> None
     results = releaser.cut(["incidents", "incident-counts"], CUTOFF)
 
     assert all(r.ok for r in results), [r.errors for r in results]
-    rows = pq.read_table(next(tmp_path.glob("datasets/incidents/releases/*/data/*.parquet")))
+    rows = pq.read_table(next(tmp_path.glob("store/datasets/incidents/releases/*/data/*.parquet")))
     counts = pq.read_table(
-        next(tmp_path.glob("datasets/incident-counts/releases/*/data/*.parquet"))
+        next(tmp_path.glob("store/datasets/incident-counts/releases/*/data/*.parquet"))
     ).to_pylist()
     public = Counter((r["occurred_date"], r["district"], r["category"]) for r in rows.to_pylist())
     cells = {(c["date"], c["district"], c["category"]): c for c in counts}

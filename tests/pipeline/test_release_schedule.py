@@ -21,7 +21,7 @@ def test_publisher_cuts_one_release_per_interval_at_the_interval_start(tmp_path:
     publisher = PublisherProcessor(
         names=TopicNames("unit"),
         schemas=SchemaStore.load(),
-        store=LocalStore(tmp_path),
+        private=LocalStore(tmp_path, private=True),
         release=lambda cutoff: cut.append(cutoff) or [],
         release_interval_s=3600,
         clock=lambda: now[0],

@@ -21,6 +21,7 @@ def test_run_all_services_until_sigterm(openbeat_env: dict[str, str], topic_name
     env = {**openbeat_env, "OPENBEAT_COMMIT_INTERVAL_S": "0.5", "OPENBEAT_RELEASE_INTERVAL_S": "0"}
     run_cli(env, "emit", "--sample", "400", "--seed", "8", "--no-progress")
     store = Path(env["OPENBEAT_STORE"])
+    private = Path(env["OPENBEAT_PRIVATE_STORE"])
     proc = subprocess.Popen(
         [sys.executable, "-m", "openbeat.cli", "run"],
         env=env,
@@ -36,8 +37,8 @@ def test_run_all_services_until_sigterm(openbeat_env: dict[str, str], topic_name
         while time.monotonic() < deadline:
             if (
                 (store / "feeds" / "alerts.rss").exists()
-                and any(store.glob("staging/**/*.avro"))
-                and (store / "_internal" / "aggregator" / "state.json").exists()
+                and any(private.glob("staging/**/*.avro"))
+                and (private / "_internal" / "aggregator" / "state.json").exists()
             ):
                 break
             time.sleep(0.2)
@@ -51,4 +52,6 @@ def test_run_all_services_until_sigterm(openbeat_env: dict[str, str], topic_name
     for service in ("anonymizer", "aggregator", "publisher", "alerter"):
         assert f"{service}: consumed" in out
     assert "anonymizer: consumed 400" in out
-    assert (store / "_internal" / "aggregator" / "state.json").exists()
+    assert (private / "_internal" / "aggregator" / "state.json").exists()
+    # Private state never reaches the public root.
+    assert not (store / "_internal").exists() and not (store / "staging").exists()

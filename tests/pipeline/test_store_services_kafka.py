@@ -72,6 +72,7 @@ def test_publisher_killed_while_staging_then_release_has_every_record_once(
     run_cli(env, "release", "--cutoff", cutoff)
 
     store = open_store(env["OPENBEAT_STORE"])
+    private = open_store(env["OPENBEAT_PRIVATE_STORE"])
     assert kills >= 2
     # Staging holds every public offset exactly once, whatever the crashes did to part boundaries.
     for kind, source in (
@@ -79,7 +80,7 @@ def test_publisher_killed_while_staging_then_release_has_every_record_once(
         ("report", "reports"),
         ("engagement", "engagements"),
     ):
-        staged = [(s.topic, s.partition, s.offset) for s in read_staged(store, source)]
+        staged = [(s.topic, s.partition, s.offset) for s in read_staged(private, source)]
         on_topic = [(m.topic, m.partition, m.offset) for m in consume(topic_names.public(kind))]
         assert sorted(staged) == sorted(on_topic)
     # The release has one row per live public record.
@@ -140,6 +141,7 @@ def _reference_feeds(
         names=names,
         schemas=SchemaStore.load(),
         store=open_store(root),
+        private=open_store(root.with_name(root.name + "-private")),
         rules=load_alert_rules(),
         jurisdiction=load_jurisdiction("sample"),
     )
@@ -184,6 +186,7 @@ def test_whole_pipeline_publishes_to_s3_and_verifies(
     env = {
         **openbeat_env,
         "OPENBEAT_STORE": f"s3://{s3_bucket}/open-data",
+        "OPENBEAT_PRIVATE_STORE": f"s3://{s3_bucket}/state",
         "OPENBEAT_S3_ENDPOINT": s3_endpoint,
         "OPENBEAT_S3_ACCESS_KEY": "testing",
         "OPENBEAT_S3_SECRET_KEY": "testing",
@@ -214,3 +217,10 @@ def test_whole_pipeline_publishes_to_s3_and_verifies(
     assert "max-age" in head["CacheControl"]
     catalog = s3.get_object(Bucket=s3_bucket, Key="open-data/catalog/data.json")["Body"].read()
     assert b"https://data.example.org/open-data/datasets/incidents/" in catalog
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    assert any(k.startswith("state/staging/") for k in keys)
+    assert any(k.startswith("state/_internal/aggregator/") for k in keys)
+    # The public prefix holds nothing private.
+    public = [k for k in keys if k.startswith("open-data/")]
+    assert public and not [k for k in public if "/staging/" in k or "/_internal/" in k]

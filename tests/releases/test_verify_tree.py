@@ -173,15 +173,22 @@ def test_wrong_content_type_fails(published: ObjectStore) -> None:
     assert any("Content-Type" in m for m in _problems_for(report, PARQUET)), str(report)
 
 
-def test_pii_in_staged_parts_is_found(published: ObjectStore) -> None:
-    key = stage_part(
+def test_private_state_in_the_public_root_fails(published: ObjectStore) -> None:
+    """Staged parts and checkpoints belong in the private store; verify refuses a public root
+    that still holds them (an old single-root deployment, or a misconfigured copy)."""
+    stage_part(
         published,
         "incidents",
         "openbeat.public.incidents",
         0,
         0,
         0,
-        [(0, public_incident("a", block="call 555-867-5309"))],
+        [(0, public_incident("a"))],
     )
+    published.put("_internal/aggregator/state.json", b"{}", "application/json")
     report = verify_tree(published)
-    assert any("phone number" in m for m in _problems_for(report, key)), str(report)
+    assert not report.ok
+    for prefix in ("staging/", "_internal/"):
+        (message,) = _problems_for(report, prefix)
+        assert "private state in the public root" in message
+        assert "OPENBEAT_PRIVATE_STORE" in message

@@ -2,7 +2,8 @@
 
 The state holds the latest revision of every countable record (late and out-of-order events
 simply revise their window); `openbeat release` turns it into the `incident-counts` and
-`engagement-summary` datasets with suppression. The checkpoint is written to the store before
+`engagement-summary` datasets with suppression. The checkpoint is written to the private store
+before
 input offsets are committed; absorbing a record twice changes nothing.
 """
 
@@ -28,7 +29,7 @@ from openbeat.store import ObjectNotFound, ObjectStore
 
 logger = logging.getLogger(__name__)
 
-# Outside datasets/ and feeds/: internal state is never part of the published tree.
+# In the private store: withheld ids and single survey answers never reach the public root.
 CHECKPOINT_KEY = "_internal/aggregator/state.json"
 
 
@@ -53,12 +54,12 @@ def load_aggregate_state(store: ObjectStore, names: TopicNames) -> AggregateStat
 class AggregatorProcessor:
     """The aggregator as a sink-loop processor (one copy: the state covers every partition)."""
 
-    def __init__(self, *, names: TopicNames, schemas: SchemaStore, store: ObjectStore) -> None:
+    def __init__(self, *, names: TopicNames, schemas: SchemaStore, private: ObjectStore) -> None:
         self.names = names
         self.schemas = schemas
-        self.store = store
+        self.private = private
         self.input_topics: Sequence[str] = list(channel_aliases(names))
-        self.state = load_aggregate_state(store, names)
+        self.state = load_aggregate_state(private, names)
         self.absorbed = 0
         self.skipped = 0
         self._checkpointed = 0
@@ -86,7 +87,7 @@ class AggregatorProcessor:
     def flush(self, final: bool) -> None:
         if self.absorbed == self._checkpointed:
             return  # nothing new: the checkpoint in the store is current
-        self.store.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
+        self.private.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
         self._checkpointed = self.absorbed
 
     def report(self) -> list[str]:

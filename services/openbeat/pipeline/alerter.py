@@ -1,8 +1,8 @@
 """The alerter: public incidents and engagements in; RSS/Atom/JSON feeds in the store out.
 
-Its state (the alert-relevant public records) is checkpointed to the store before input offsets
-are committed, and absorbing a record twice changes nothing, so after a crash the restored state
-plus the replayed input gives the same feeds: no duplicates, no lost items. A feed object is
+Its state (the alert-relevant public records) is checkpointed to the private store before input
+offsets are committed, and absorbing a record twice changes nothing, so after a crash the restored
+state plus the replayed input gives the same feeds: no duplicates, no lost items. A feed object is
 written only when its bytes changed, so an unchanged feed keeps its ETag.
 
 The checkpoint holds every incident of the spike baseline (weeks of them: tens of MB of JSON at
@@ -44,13 +44,15 @@ class AlerterProcessor:
         names: TopicNames,
         schemas: SchemaStore,
         store: ObjectStore,
+        private: ObjectStore,
         rules: AlertRules,
         jurisdiction: Jurisdiction,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.names = names
         self.schemas = schemas
-        self.store = store
+        self.store = store  # the public root: feeds only
+        self.private = private  # the checkpoint
         self.rules = rules
         self.jurisdiction = jurisdiction
         self.clock = clock
@@ -64,7 +66,7 @@ class AlerterProcessor:
 
     def _restore(self) -> AlertState:
         try:
-            state = AlertState.from_bytes(self.store.get(CHECKPOINT_KEY))
+            state = AlertState.from_bytes(self.private.get(CHECKPOINT_KEY))
             logger.info("alerter state restored: %d records", len(state))
             return state
         except ObjectNotFound:
@@ -98,7 +100,7 @@ class AlerterProcessor:
         self.write_feeds()
         now = self.clock()
         self.state.prune(now, self.rules)
-        self.store.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
+        self.private.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
         if final:
             self._checkpoints.shutdown(wait=True)
 
@@ -118,7 +120,7 @@ class AlerterProcessor:
         return self._checkpoints.submit(self._put_checkpoint, snapshot)
 
     def _put_checkpoint(self, snapshot: _Snapshot) -> None:
-        self.store.put(CHECKPOINT_KEY, snapshot.to_bytes(), "application/json")
+        self.private.put(CHECKPOINT_KEY, snapshot.to_bytes(), "application/json")
 
     def write_feeds(self) -> list[str]:
         """Put every feed object whose bytes changed; return their keys."""

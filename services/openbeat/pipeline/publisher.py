@@ -1,4 +1,7 @@
-"""The publisher: public topics in; staged parts in the store out; releases on a schedule.
+"""The publisher: public topics in; staged parts in the private store out; releases on a schedule.
+
+Staged parts hold records that may not be old enough to publish yet (the policy's publication
+delay), so they live in the private store; only releases reach the public root.
 
 Each flush writes one part per (topic, partition) holding the records consumed since the last
 flush, under a key made of topic, partition and offset range (Kafka Connect S3 sink style), and
@@ -34,14 +37,14 @@ class PublisherProcessor:
         *,
         names: TopicNames,
         schemas: SchemaStore,
-        store: ObjectStore,
+        private: ObjectStore,
         release: Callable[[datetime], list[str]] | None = None,
         release_interval_s: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.names = names
         self.schemas = schemas
-        self.store = store
+        self.private = private
         self.release = release
         self.release_interval_s = release_interval_s
         self.clock = clock
@@ -80,7 +83,7 @@ class PublisherProcessor:
             if not records:
                 continue
             key = stage_part(
-                self.store,
+                self.private,
                 self.sources[topic],
                 topic,
                 partition,

@@ -54,7 +54,8 @@ class ReleaseError(ValueError):
 class Releaser:
     """Everything a release needs, built once from settings."""
 
-    store: ObjectStore
+    store: ObjectStore  # the public root: releases and the catalog
+    private: ObjectStore  # staged parts and the aggregator's checkpoint
     names: TopicNames
     jurisdiction: Jurisdiction
     policy: Policy
@@ -84,7 +85,7 @@ class Releaser:
         return results
 
     def has_aggregate_state(self) -> bool:
-        return self.store.exists(CHECKPOINT_KEY)
+        return self.private.exists(CHECKPOINT_KEY)
 
     def latest_cutoff(self, dataset: str) -> datetime | None:
         """The cutoff of the dataset's current release, if it has one."""
@@ -99,9 +100,9 @@ class Releaser:
         if dataset in ROW_DATASETS:
             source = DATASET_SOURCES[dataset]
             rows: Iterable[dict[str, Any]] = self._until(
-                dataset, dataset_rows(dataset, read_staged(self.store, source)), published_until
+                dataset, dataset_rows(dataset, read_staged(self.private, source)), published_until
             )
-            offsets: dict[str, Any] = staged_offsets(self.store, source)
+            offsets: dict[str, Any] = staged_offsets(self.private, source)
         elif dataset in REFERENCE:
             rows = (
                 offense_code_rows(load_offense_table())
@@ -112,9 +113,10 @@ class Releaser:
         else:
             rows = self._aggregate_rows(dataset, published_until)
             offsets = {
-                "restricted": CHECKPOINT_KEY,
+                # Which restricted input, without naming where private state is kept.
+                "restricted": "aggregator state",
                 "public": {
-                    source: staged_offsets(self.store, source)
+                    source: staged_offsets(self.private, source)
                     for source in ("incidents", "engagements")
                 },
             }
@@ -148,14 +150,14 @@ class Releaser:
         suppression rules protected, even while the aggregator and the publisher run at
         different speeds.
         """
-        state = load_aggregate_state(self.store, self.names)
+        state = load_aggregate_state(self.private, self.names)
         staged = AggregateState()
         local_day = until.astimezone(self.jurisdiction.zone).date()
-        for item in read_staged(self.store, DATASET_SOURCES["incidents"]):
+        for item in read_staged(self.private, DATASET_SOURCES["incidents"]):
             record = item.record
             if record.get("withdrawn") or record["reported_date"] <= local_day:
                 staged.add(PUBLIC_INCIDENTS, record)
-        for item in read_staged(self.store, DATASET_SOURCES["engagement-events"]):
+        for item in read_staged(self.private, DATASET_SOURCES["engagement-events"]):
             staged.add(PUBLIC_ENGAGEMENTS, item.record)
         for channel in (PUBLIC_INCIDENTS, PUBLIC_ENGAGEMENTS):
             state.tables[channel] = staged.tables[channel]

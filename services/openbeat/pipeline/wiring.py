@@ -94,16 +94,18 @@ def build_alerter(settings: AlerterSettings) -> SinkProcessor:
     from openbeat.feeds import load_alert_rules
     from openbeat.pipeline.alerter import AlerterProcessor
     from openbeat.runtime.topics import TopicNames
-    from openbeat.store import open_store_from_settings
+    from openbeat.store import open_stores
 
     rules = load_alert_rules(settings.alert_rules, base_url=settings.public_base_url)
     unknown = rules.unknown_categories(load_offense_table().categories)
     if unknown:
         logger.warning("alert rules name categories no offense maps to: %s", ", ".join(unknown))
+    stores = open_stores(settings)
     return AlerterProcessor(
         names=TopicNames(settings.topic_namespace),
         schemas=SchemaStore.load(settings.schemas_dir),
-        store=open_store_from_settings(settings),
+        store=stores.public,
+        private=stores.private,
         rules=rules,
         jurisdiction=load_jurisdiction(settings.jurisdiction),
     )
@@ -113,13 +115,14 @@ def build_releaser(settings: PublishSettings) -> Releaser:
     from openbeat.contracts.jurisdiction import load_jurisdiction
     from openbeat.privacy.policy import load_policy
     from openbeat.runtime.topics import TopicNames
-    from openbeat.store import open_store_from_settings
+    from openbeat.store import open_stores
 
-    store = open_store_from_settings(settings)
-    base_url = public_base_url(settings.public_base_url, store)
+    stores = open_stores(settings)
+    base_url = public_base_url(settings.public_base_url, stores.public)
     policy = load_policy(settings.policy)
     return Releaser(
-        store=store,
+        store=stores.public,
+        private=stores.private,
         names=TopicNames(settings.topic_namespace),
         jurisdiction=load_jurisdiction(settings.jurisdiction),
         policy=policy,
@@ -172,7 +175,7 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
         describe,
     )
     from openbeat.runtime.topics import TopicNames
-    from openbeat.store import open_store_from_settings
+    from openbeat.store import open_stores
 
     releaser = build_releaser(settings) if settings.release_interval_s > 0 else None
 
@@ -193,7 +196,7 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
     return PublisherProcessor(
         names=TopicNames(settings.topic_namespace),
         schemas=SchemaStore.load(settings.schemas_dir),
-        store=open_store_from_settings(settings),
+        private=open_stores(settings).private,
         release=release if releaser else None,
         release_interval_s=settings.release_interval_s,
     )
@@ -203,12 +206,12 @@ def build_aggregator(settings: PublishSettings) -> SinkProcessor:
     from openbeat.contracts.codec import SchemaStore
     from openbeat.pipeline.aggregator import AggregatorProcessor
     from openbeat.runtime.topics import TopicNames
-    from openbeat.store import open_store_from_settings
+    from openbeat.store import open_stores
 
     return AggregatorProcessor(
         names=TopicNames(settings.topic_namespace),
         schemas=SchemaStore.load(settings.schemas_dir),
-        store=open_store_from_settings(settings),
+        private=open_stores(settings).private,
     )
 
 

@@ -4,7 +4,9 @@ For every release: the manifest lists every file and nothing else is there; each
 SHA-256 and row count match; the Parquet schema is the dataset's; the CSV holds the Parquet rows
 in the same order; the Frictionless descriptor agrees; objects carry the right Content-Type.
 Then `latest.json` must point at a complete release, `catalog/data.json` must be valid DCAT-US
-1.1, and every published byte (datasets, feeds, catalog, staging) is scanned for PII.
+1.1, and every published byte (datasets, feeds, catalog) is scanned for PII. Private state
+(`staging/`, `_internal/`) found in the public root is a problem of its own: it belongs in the
+private store.
 
 Every problem is one line naming the object key; `VerifyReport.ok` is False if there is any.
 Big files are streamed through a temp folder one batch at a time, never loaded whole.
@@ -40,6 +42,7 @@ from openbeat.releases.documents import (
 from openbeat.releases.pii import PiiScanner, describe
 from openbeat.releases.tabular import csv_rows, file_digest
 from openbeat.store.base import ObjectNotFound, ObjectStore
+from openbeat.store.local import PRIVATE_PREFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +150,15 @@ def verify_tree(
     """
     report = VerifyReport()
     keys = store.list()
+    private = [k for k in keys if k.startswith(PRIVATE_PREFIXES)]
+    for prefix in sorted({k.split("/", 1)[0] + "/" for k in private}):
+        count = sum(1 for k in private if k.startswith(prefix))
+        report.add(
+            prefix,
+            f"private state in the public root ({count} object(s)): move it to "
+            "OPENBEAT_PRIVATE_STORE and serve only the public root",
+        )
+    keys = [k for k in keys if not k.startswith(PRIVATE_PREFIXES)]
     catalog = _check_catalog(store, keys, report)
     if allowed_emails is None:
         allowed_emails = _catalog_emails(catalog)

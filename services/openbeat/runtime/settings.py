@@ -86,7 +86,14 @@ class CommonSettings(BaseSettings):
     schemas_dir: Path = Field(REPO_ROOT / "schemas", description="Folder of Avro schemas (.avsc)")
     store: str = Field(
         str(REPO_ROOT / "var" / "store"),
-        description="Where releases and feeds go: a local folder or s3://bucket/prefix",
+        description="The public root (releases, catalog, feeds; what residents may read): "
+        "a local folder or s3://bucket/prefix",
+    )
+    private_store: str | None = Field(
+        None,
+        description="Where private state goes (staged records, checkpoints): a folder, or on S3 "
+        "another bucket or a never-public prefix; default a folder beside a local public "
+        "store (var/store -> var/private), required with an S3 public store",
     )
     s3_endpoint: str | None = Field(
         None, description="S3 endpoint URL for MinIO or another S3-compatible store"

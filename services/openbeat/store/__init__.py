@@ -1,6 +1,7 @@
 """Object storage: one interface, a local-folder backend and an S3 backend with the same layout.
 
-`open_store("var/store")` or `open_store("s3://bucket/prefix", endpoint_url=...)`.
+`open_store("var/store")` or `open_store("s3://bucket/prefix", endpoint_url=...)`; services open
+the public root and the private store together with `open_stores(settings)` (store/layout.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openbeat.store.base import (
     guess_content_type,
     validate_key,
 )
+from openbeat.store.layout import Stores, StoreSettingError, open_stores
 from openbeat.store.local import LocalStore
 
 if TYPE_CHECKING:
@@ -30,10 +32,13 @@ __all__ = [
     "ObjectNotFound",
     "ObjectStore",
     "StoreError",
+    "StoreSettingError",
     "StoreUnavailable",
+    "Stores",
     "guess_content_type",
     "open_store",
     "open_store_from_settings",
+    "open_stores",
     "validate_key",
 ]
 
@@ -70,12 +75,9 @@ def open_store(
 
 
 def open_store_from_settings(settings: CommonSettings, url: str | None = None) -> ObjectStore:
-    """The store the OPENBEAT_STORE / OPENBEAT_S3_* settings describe (or `url` with the same
-    S3 credentials and endpoint)."""
-    return open_store(
-        url or settings.store,
-        endpoint_url=settings.s3_endpoint,
-        access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
-        secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
-        region=settings.s3_region,
-    )
+    """The public store the OPENBEAT_STORE / OPENBEAT_S3_* settings describe (or `url` with the
+    same S3 credentials and endpoint); errors name OPENBEAT_STORE. Services that also keep
+    private state use `open_stores`."""
+    from openbeat.store.layout import open_public_store
+
+    return open_public_store(settings, url)
