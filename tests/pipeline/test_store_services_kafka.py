@@ -220,7 +220,7 @@ def test_whole_pipeline_publishes_to_s3_and_verifies(
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
     keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
     assert any(k.startswith("state/staging/") for k in keys)
-    assert any(k.startswith("state/_internal/aggregator/") for k in keys)
+    assert any(k.startswith("state/_internal/") for k in keys)
     # The public prefix holds nothing private.
     public = [k for k in keys if k.startswith("open-data/")]
     assert public and not [k for k in public if "/staging/" in k or "/_internal/" in k]
