@@ -5,7 +5,9 @@ own data does (`0000X N STATE ST`). Intersections (`A & B`, `A and B`, `A / B`, 
 `A ST \\ B ST`) become `A ST / B AVE`. Already generalized input (`055XX S ADA ST`, Seattle's
 `57XX BLOCK OF 39TH AVE S`, `1200 block of Main St`) is kept. Anything unparseable, a bare street
 without a number, or a street that still carries a digit sequence that could be a house number
-falls back to the district (None): when unsure we publish less.
+falls back to the district (None): when unsure we publish less. Nothing after the street type
+is kept (`1234 W MAIN ST ZEBULON QUIXOTIC AVE` -> `012XX W MAIN ST`): a name written after the
+street must not ride along in the block.
 """
 
 from __future__ import annotations
@@ -50,6 +52,61 @@ UNIT_WORDS = frozenset(
     {"APT", "APARTMENT", "UNIT", "STE", "SUITE", "RM", "ROOM", "FL", "FLR", "FLOOR", "BLDG",
      "BUILDING", "LOT", "SPC", "TRLR", "DEPT", "BSMT", "NO"}
 )  # fmt: skip
+
+# Street types that end a street name: what follows one is not part of the street (a name, a
+# business, a story) and is cut, except the tails below. Types that are often part of a name
+# (`LAKE PARK AVE`, `BERNAL HEIGHTS BLVD`, `LITHUANIAN PLAZA CT`) end it only when no other
+# type follows them directly.
+SOFT_TYPES = frozenset(
+    {"PARK", "HEIGHTS", "HTS", "PLAZA", "PLZ", "SQUARE", "SQ", "MALL", "WALK", "ROW", "LOOP",
+     "PATH", "PIKE", "XING", "CROSSING", "CRESCENT", "CRES", "CONCOURSE", "CONC", "ALLEY", "ALY",
+     "EXT", "RAMP", "TUNNEL", "TUNL", "SD", "XPRS", "TRAIL", "TRL"}
+)  # fmt: skip
+# What may follow a street type: a directional or carriageway (`AURORA AVE N`, `LAKE SHORE DR
+# SB`), a ramp, tunnel or extension (`SAN BRUNO AVE OFF RAMP`, `2ND AVE EXT S`).
+_TAIL_WORDS = frozenset({"ON", "OFF", "RAMP", "TUNNEL", "TUNL", "EXT"})
+
+
+def _through_street_type(tokens: list[str]) -> list[str]:
+    """The tokens up to the street type, and its allowed tail; nothing after.
+
+    `W MAIN ST ZEBULON QUIXOTIC AVE` -> `W MAIN ST`: the first street type after a name ends the
+    street. A type without a name before it is the name (`S AVENUE N`, `ST PAUL AVE`,
+    `S DR MARTIN LUTHER KING JR DR`); a named way (`BROADWAY`) is name and type at once.
+    """
+    named = False
+    for i, token in enumerate(tokens):
+        if token in NAMED_WAYS:
+            return tokens[: i + 1] + _tail(tokens[i + 1 :], token)
+        if token in SUFFIXES and named:
+            rest = tokens[i + 1 :]
+            if token in SOFT_TYPES and rest and rest[0] in SUFFIXES and rest[0] not in SOFT_TYPES:
+                continue  # LAKE PARK AVE: PARK is part of the name
+            if (
+                token in SOFT_TYPES
+                and rest
+                and rest[0] in SOFT_TYPES
+                and rest[0] not in _TAIL_WORDS
+            ):
+                continue  # HOLLY PARK CIR, CENTRAL PARK TRL
+            return tokens[: i + 1] + _tail(rest, token)
+        if token not in DIRECTIONALS:
+            named = True
+    return tokens
+
+
+def _tail(rest: list[str], street_type: str) -> list[str]:
+    """The part after a street type that is still the street, else nothing."""
+    if not rest:
+        return []
+    if street_type in ROUTE_WORDS and rest[0].isdigit() and len(rest[0]) <= 3:
+        return rest[:1] + _tail(rest[1:], "")  # STATE HWY 41 N
+    if len(rest) == 1 and len(rest[0]) == 1 and rest[0].isalpha():
+        return rest  # AVENUE X
+    if all(t in DIRECTIONALS or t in BOUNDS or t in _TAIL_WORDS for t in rest) and len(rest) <= 3:
+        return rest
+    return []
+
 
 # A leading house number: 1234, 123A, 12-14 (range) or Queens' 104-10 (fractions are gone).
 _HOUSE = re.compile(r"^(\d{1,6})(?:\s*-\s*(\d{1,5}))?([A-Z])?\s+(.+)$")
@@ -166,6 +223,7 @@ def normalize_street(text: str, *, had_number: bool) -> str | None:
             break
     if not tokens or any(t.startswith("#") for t in tokens):
         return None
+    tokens = _through_street_type(tokens)
     out: list[str] = []
     last = len(tokens) - 1
     for i, token in enumerate(tokens):
