@@ -86,7 +86,7 @@ class AnonymizeContext:
     """Everything `anonymize` needs besides the record; build it once per service."""
 
     policy: Policy
-    key: bytes
+    key: bytes = field(repr=False)  # the pseudonym key: never in a repr or a log
     jurisdiction: Jurisdiction
     offenses: OffenseTable
     neutral_district: str = field(init=False)

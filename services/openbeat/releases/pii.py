@@ -26,9 +26,10 @@ _SUFFIXES = (
 )
 # A house number (digits, maybe a letter or a range like 12-14) then up to three words and a
 # street suffix: "1006 GERARD AVENUE", "12 N Main St". A hundred block ("012XX W MAIN ST") does
-# not match: the number must be followed by a space, and `012XX` is followed by X.
+# not match: the number must be followed by a space, and `012XX` is followed by X; nor does the
+# anonymizer's own block of houses 0-99, `0000X N STATE ST` (Chicago's form).
 HOUSE_ADDRESS = re.compile(
-    rf"(?<![\w./-])\d{{1,6}}(?:-\d{{1,6}})?[A-Za-z]?\s+(?:[NSEW]\.?\s+)?"
+    rf"(?<![\w./-])(?!0000X\s)\d{{1,6}}(?:-\d{{1,6}})?[A-Za-z]?\s+(?:[NSEW]\.?\s+)?"
     rf"(?:[A-Za-z0-9'.-]+\s+){{0,3}}(?:{_SUFFIXES})\.?(?![A-Za-z])",
     re.IGNORECASE,
 )
