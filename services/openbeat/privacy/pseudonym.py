@@ -8,6 +8,7 @@ of record gives unrelated public ids that cannot be linked.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 # 16 bytes = 128 bits (32 hex characters): collisions stay negligible far beyond any city's
@@ -31,3 +32,19 @@ def pseudonym(key: bytes, namespace: str, agency_id: str, source_id: str) -> str
         raise ValueError(f"pseudonym key must be at least {MIN_KEY_BYTES} bytes")
     message = "".join(f"{len(part)}:{part}" for part in (namespace, agency_id, source_id))
     return hmac.digest(key, message.encode("utf-8"), "sha256")[:DIGEST_BYTES].hex()
+
+
+# A well-known key: pseudonyms made with it can be recomputed by anyone who has this source, so
+# it is only ever used when the operator explicitly allows it (OPENBEAT_ALLOW_DEV_KEY=1), and a
+# release made with it never passes `openbeat verify`.
+DEV_PSEUDONYM_KEY = b"openbeat-development-key-not-secret"
+
+
+def key_id(key: bytes) -> str:
+    """A public name for a pseudonym key, recorded in every release manifest: 16 hex characters
+    of a domain-separated SHA-256, so releases can be told apart by key (and the development
+    key recognized) without revealing the key."""
+    return hashlib.sha256(b"openbeat-pseudonym-key-id|" + key).hexdigest()[:16]
+
+
+DEV_KEY_ID = key_id(DEV_PSEUDONYM_KEY)

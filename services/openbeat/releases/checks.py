@@ -1,0 +1,187 @@
+"""Typed privacy checks of published rows, built on the very functions the anonymizer uses.
+
+The verifier does not guess from text what a column may hold: each column of each dataset has
+a rule, and the rule is the anonymizer's own function run backwards:
+
+- a `block` must be what `privacy.blocks.generalize_address` makes of itself (a hundred block or
+  an intersection is a fixed point; `JOHN SMITH RESIDENCE` or `1234 W MAIN ST` is not) and pass
+  `is_public_location`; `location_precision` must say what the block is;
+- a point must be a grid-cell centre of the policy's grid (`privacy.grid.is_cell_centre`), and
+  there is none when only the district may be shown;
+- hours are truncated to the local hour (or absent with day truncation); sensitive offenses
+  show neither hour, block nor point (`contracts.offenses` says which codes are sensitive);
+- one row per public id (the latest revision), ids in the pseudonym format;
+- partner and venue names are the registry's (`privacy.names`) or the "N other partners" count;
+- aggregates: a shown count is at least k, and `suppressed` says exactly what is hidden.
+
+`check_rows(dataset, rows, rules)` yields `(column, message)` per problem; the caller names the
+object and caps the listing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from openbeat.contracts.offenses import OffenseTable
+from openbeat.privacy.blocks import generalize_address, is_public_location
+from openbeat.privacy.grid import is_cell_centre
+from openbeat.privacy.names import NameRegistry
+from openbeat.privacy.policy import Policy
+
+logger = logging.getLogger(__name__)
+
+Row = Mapping[str, Any]
+Problem = tuple[str, str]  # (column, message)
+
+_PUBLIC_ID = re.compile(r"^[0-9a-f]{32}$")
+LOCATED = ("incidents", "community-reports")
+
+
+@dataclass(frozen=True)
+class CheckRules:
+    """What the typed checks need: the policy in force when the release was cut (from its
+    manifest), the offense table, the time zone and, when known, the jurisdiction's registry."""
+
+    policy: Policy
+    offenses: OffenseTable
+    zone: tzinfo
+    names: NameRegistry | None = None
+    sensitive_codes: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        codes = self.offenses.sensitive_codes | set(self.policy.sensitive.extra_codes)
+        object.__setattr__(self, "sensitive_codes", frozenset(codes))
+
+
+def check_location(
+    block: str | None, precision: str | None, lat: float | None, lon: float | None, grid_m: float
+) -> Iterator[Problem]:
+    """A published place: the block as the anonymizer writes it, the point a cell centre."""
+    if block is not None:
+        generalized, kind = generalize_address(block)
+        if generalized != block or not is_public_location(block):
+            yield "block", f"{block!r} is not a hundred block or intersection the anonymizer writes"
+        elif precision is not None and precision != kind:
+            yield "location_precision", f"{precision!r} but the block {block!r} is an {kind}"
+    elif precision not in (None, "district"):
+        yield "location_precision", f"{precision!r} without a block"
+    if (lat is None) != (lon is None):
+        yield "latitude", "latitude and longitude must be both present or both absent"
+    elif lat is not None and lon is not None:
+        if precision == "district":
+            yield "latitude", "a point on a record shown at district level only"
+        elif not is_cell_centre(float(lat), float(lon), grid_m):
+            yield "latitude", f"({lat}, {lon}) is not a {grid_m:g} m grid-cell centre"
+
+
+def _on_the_hour(moment: datetime | None, rules: CheckRules, column: str) -> Iterator[Problem]:
+    if moment is None:
+        return
+    if rules.policy.time_truncation == "day":
+        yield column, "an hour is published though the policy truncates times to the day"
+        return
+    local = moment.astimezone(rules.zone)
+    if (local.minute, local.second, local.microsecond) != (0, 0, 0):
+        yield column, f"{moment.isoformat()} is not truncated to the hour"
+
+
+def _incident(row: Row, rules: CheckRules) -> Iterator[Problem]:
+    yield from check_location(
+        row.get("block"),
+        row.get("location_precision"),
+        row.get("latitude"),
+        row.get("longitude"),
+        rules.policy.grid_cell_m,
+    )
+    yield from _on_the_hour(row.get("occurred_hour"), rules, "occurred_hour")
+    codes = {row.get("offense_code"), *(row.get("offense_codes") or ())}
+    if codes & rules.sensitive_codes:
+        shown = [c for c in ("occurred_hour", "block", "latitude") if row.get(c) is not None]
+        if shown or row.get("location_precision") != "district":
+            yield (
+                "location_precision",
+                (
+                    f"sensitive offense {row.get('offense_code')!r} published with "
+                    f"{', '.join(shown) or 'a precision finer than the district'}"
+                ),
+            )
+
+
+def _report(row: Row, rules: CheckRules) -> Iterator[Problem]:
+    yield from check_location(
+        row.get("block"),
+        row.get("location_precision"),
+        row.get("latitude"),
+        row.get("longitude"),
+        rules.policy.grid_cell_m,
+    )
+    yield from _on_the_hour(row.get("submitted_hour"), rules, "submitted_hour")
+    text = row.get("description")
+    if text is not None:
+        if not rules.policy.publish_report_text:
+            yield "description", "report text published though the policy keeps it unpublished"
+        elif any(c.isdigit() for c in text):
+            yield "description", "digits in a redacted description (redaction replaces them all)"
+
+
+def _engagement(row: Row, rules: CheckRules) -> Iterator[Problem]:
+    yield from check_location(row.get("block"), None, None, None, rules.policy.grid_cell_m)
+    names = rules.names
+    if names is None:
+        return
+    venue = row.get("venue")
+    if venue is not None and not names.is_published_venue(venue):
+        yield "venue", f"{venue!r} is not in the jurisdiction's name registry"
+    for partner in row.get("partners") or ():
+        if not names.is_published_partner(partner):
+            yield "partners", f"{partner!r} is not in the jurisdiction's name registry"
+
+
+def _shown_at_least_k(column: str, hidden: tuple[str, ...]) -> Callable[[Row, CheckRules], Any]:
+    def check(row: Row, rules: CheckRules) -> Iterator[Problem]:
+        value, suppressed = row.get(column), bool(row.get("suppressed"))
+        if suppressed and any(row.get(c) is not None for c in (column, *hidden)):
+            yield column, "a suppressed row shows its figures"
+        if not suppressed and value is None:
+            yield column, "neither shown nor marked suppressed"
+        if not suppressed and value is not None and 0 < value < rules.policy.k:
+            yield column, f"{value} is shown, below k = {rules.policy.k}"
+
+    return check
+
+
+ROW_CHECKS: dict[str, Callable[[Row, CheckRules], Iterable[Problem]]] = {
+    "incidents": _incident,
+    "community-reports": _report,
+    "engagement-events": _engagement,
+    "incident-counts": _shown_at_least_k("count", ()),
+    "engagement-summary": _shown_at_least_k("survey_responses", ("mean_trust", "mean_safety")),
+}
+
+
+def check_rows(dataset: str, rows: Iterable[Row], rules: CheckRules) -> Iterator[Problem]:
+    """Every typed problem of `rows` of `dataset` (datasets without rules yield nothing)."""
+    check = ROW_CHECKS.get(dataset)
+    if check is None:
+        # Aggregates at other grains (weekly, monthly) follow the daily rule.
+        check = ROW_CHECKS["incident-counts"] if dataset.startswith("incident-counts") else None
+    ids: set[str] = set()
+    for row in rows:
+        if check is not None:
+            yield from check(row, rules)
+        public_id = row.get("public_id")
+        if public_id is None:
+            continue
+        if not _PUBLIC_ID.match(str(public_id)):
+            yield "public_id", f"{public_id!r} is not a pseudonym"
+        elif public_id in ids:
+            yield (
+                "public_id",
+                f"{public_id} appears twice (one row per record: its latest revision)",
+            )
+        ids.add(public_id)
