@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from openbeat.pipeline.releasing import Releaser
+from openbeat.privacy.pseudonym import DEV_PSEUDONYM_KEY
 from openbeat.runtime.loop import LoopConfig, LoopStats, Processor, StopFlag, run_loop
 from openbeat.runtime.settings import (
     AlerterSettings,
@@ -24,9 +25,6 @@ from openbeat.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-# A well-known key: pseudonyms made with it can be reversed by anyone who has this source,
-# so it is only ever used when the operator explicitly allows it (make run does, and warns).
-DEV_PSEUDONYM_KEY = b"openbeat-development-key-not-secret"
 MIN_STEP = timedelta(seconds=1)
 
 
