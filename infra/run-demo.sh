@@ -51,7 +51,8 @@ echo "== verifying the published tree"
 $bin/openbeat verify "$OPENBEAT_STORE" 2>/dev/null | tail -n 1
 
 echo
-echo "Done. Look at:"
+echo "Done. Look at it:"
+echo "  the residents' site: $bin/openbeat serve   then open http://127.0.0.1:8000/"
 echo "  catalog (DCAT-US):  $OPENBEAT_STORE/catalog/data.json"
 for d in "$OPENBEAT_STORE"/datasets/*/; do
   echo "  dataset:            ${d}latest.json"
@@ -59,6 +60,7 @@ done
 echo "  feeds:              $OPENBEAT_STORE/feeds/alerts.rss (.atom, .json), feeds/meetings.rss,"
 echo "                      feeds/districts/<district>.rss"
 echo "  private state:      $OPENBEAT_PRIVATE_STORE (never serve it)"
-echo "  subscribe locally:  python3 -m http.server 8000 --directory $OPENBEAT_STORE"
-echo "                      then http://localhost:8000/feeds/alerts.rss in any feed reader"
+echo "  calendar:           feeds/meetings.ics (and feeds/districts/<district>.ics)"
+echo "  subscribe locally:  with openbeat serve running, http://127.0.0.1:8000/feeds/alerts.rss"
+echo "                      in any feed reader"
 echo "  Kafka topics:       openbeat.public.*, openbeat.deadletter on 127.0.0.1:${OPENBEAT_KAFKA_PORT:-9092}"

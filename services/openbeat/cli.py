@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("root", help="a folder or s3://bucket/prefix")
     verify.add_argument("--names", help="file of names (one per line) that must not appear")
 
+    serve = sub.add_parser("serve", help="preview the public site and data in a browser")
+    serve.add_argument("root", nargs="?", help="the public root folder (default OPENBEAT_STORE)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks one)")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+
+    site = sub.add_parser("site", help="rebuild the transparency site from the public store")
+    site.add_argument("root", nargs="?", help="a folder or s3://bucket/prefix (default store)")
+
     topics = sub.add_parser("topics", help="manage Kafka topics")
     topics_sub = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
     topics_sub.add_parser("apply", help="create missing topics and report drift (idempotent)")
@@ -147,6 +155,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from openbeat.runtime.commands import verify_command
 
         return verify_command(args.root, args.names)
+    if args.command == "serve":
+        from pathlib import Path
+
+        from openbeat.site.serve import serve
+
+        if args.root is None and "://" in CommonSettings().store:
+            raise UsageError("OPENBEAT_STORE is not a folder: give the public root folder to serve")
+        return serve(Path(args.root or CommonSettings().store), args.host, args.port)
+    if args.command == "site":
+        from openbeat.runtime.commands import site_command
+
+        return site_command(args.root)
     raise UsageError(f"unknown command {args.command}")
 
 

@@ -42,7 +42,7 @@ def _shipped_with(replace: str, by: str) -> str:
         ('base_url = "https://data.riverton.example"', 'base_url = "data.example"', "base_url"),
         ("feed_size = 100", "feed_size = 100\nfeed_sise = 5", "feed_sise"),
         ('alerts = "{city}: public', 'alerts = "{town}: public', "titles.alerts"),
-        ('meeting = "{base_url}/meetings/{public_id}"', 'meeting = "{base_url}/{x}"', "links"),
+        ('meeting = "{base_url}/meetings/{public_id}.html"', 'meeting = "{base_url}/{x}"', "links"),
         ('categories = ["homicide"', 'categories = ["robbery", "robbery", "homicide"', "categ"),
     ],
 )

@@ -52,6 +52,7 @@ def test_keys_content_types_and_cache_headers(objects: dict[str, FeedObject]) ->
         "feeds/alerts.atom",
         "feeds/alerts.json",
         "feeds/meetings.rss",
+        "feeds/meetings.json",
         *districts,
     }
     types = {key.rsplit(".", 1)[1]: obj.content_type for key, obj in objects.items()}

@@ -74,6 +74,8 @@ class Jurisdiction(BaseModel):
     publisher: str = "City open-data team"
     contact_email: str = "opendata@example.org"
     homepage: str = "https://example.org"
+    # Language of every resident-facing word (site and feeds): a catalogue in data/messages/.
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     bbox: BoundingBox
     districts: tuple[District, ...] = Field(min_length=1)
     # District polygons (GeoJSON): a path relative to the TOML file; `<name>.geojson` beside the

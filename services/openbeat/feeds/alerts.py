@@ -64,9 +64,20 @@ class AlertState:
         """
         return self._keep(self._incidents, normalize_incident(record, self._zone))
 
-    def absorb_engagement(self, record: Mapping[str, Any]) -> bool:
-        """Take one PublicEngagement dict; True when it changed the state."""
-        return self._keep(self._engagements, normalize_engagement(record))
+    def absorb_engagement(self, record: Mapping[str, Any], seen: float | None = None) -> bool:
+        """Take one PublicEngagement dict; True when it changed the state.
+
+        `seen` (POSIX seconds) is when the version was published; the meeting's announcement
+        time is the earliest of its versions', whichever order they arrive in.
+        """
+        new = normalize_engagement(record, seen)
+        current = self._engagements.get(new["public_id"])
+        if current is not None and "announced" in new and "announced" in current:
+            earliest = min(current["announced"], new["announced"])
+            if earliest != current["announced"]:
+                current = self._engagements[new["public_id"]] = {**current, "announced": earliest}
+            new["announced"] = earliest
+        return self._keep(self._engagements, new)
 
     @staticmethod
     def _keep(table: dict[str, dict[str, Any]], record: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # A fixed namespace for openbeat's item guids; changing it would give every item a new guid and
 # make every reader show every alert again, so it never changes.
@@ -39,6 +40,9 @@ class FeedItem:
     district: str
     # (lat, lon) of a generalized grid-cell centre, only when the public record carries one.
     point: tuple[float, float] | None = None
+    # The public fields the item was written from (JSON Feed `_openbeat`): what the site's
+    # incident and meeting pages and calendars are built from. Never more than the record.
+    facts: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 def newest_first(items: Iterable[FeedItem], limit: int) -> tuple[FeedItem, ...]:

@@ -26,6 +26,7 @@ JSON_FEED_TYPE = "application/feed+json"
 
 ALERTS_KEY = "feeds/alerts"
 MEETINGS_KEY = "feeds/meetings.rss"
+MEETINGS_JSON_KEY = "feeds/meetings.json"
 
 
 def district_key(district_id: str) -> str:
@@ -101,4 +102,7 @@ def feed_objects(
         titles.meetings_description.format(city=city, days=days),
     )
     out.append(obj(MEETINGS_KEY, render_rss, RSS_TYPE, feed, items.meetings))
+    # The same meetings as JSON Feed: the site's meeting pages and calendars are built from it.
+    feed = meta(MEETINGS_JSON_KEY, feed.title, feed.description)
+    out.append(obj(MEETINGS_JSON_KEY, render_json_feed, JSON_FEED_TYPE, feed, items.meetings))
     return out

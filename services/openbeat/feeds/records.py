@@ -148,9 +148,16 @@ def _strings(record: Mapping[str, Any], name: str) -> list[str]:
     return list(value)
 
 
-def normalize_engagement(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A PublicEngagement as kept in the state; `t` is its start in POSIX seconds."""
+def normalize_engagement(record: Mapping[str, Any], seen: float | None = None) -> dict[str, Any]:
+    """A PublicEngagement as kept in the state; `t` is its start in POSIX seconds.
+
+    `seen` is when this version reached the public topic (the Kafka record's timestamp, POSIX
+    seconds): `announced` is the earliest such time of the meeting (its feed item's date) and
+    `revised` this version's. A checkpointed record carries both already.
+    """
     out = _head(record)
+    announced = record.get("announced", seen)
+    revised = record.get("revised", seen)
     starts_at = _timestamp(_field(record, "starts_at"), "starts_at")
     raw_end = record.get("ends_at")
     ends_at = None if raw_end is None else _timestamp(raw_end, "ends_at")
@@ -166,4 +173,6 @@ def normalize_engagement(record: Mapping[str, Any]) -> dict[str, Any]:
         ends_at=None if ends_at is None else _iso(ends_at),
         t=starts_at.timestamp(),
     )
+    if announced is not None and revised is not None:
+        out.update(announced=float(announced), revised=float(revised))
     return out

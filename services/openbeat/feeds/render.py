@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 
 from openbeat.feeds.items import FeedItem
 
@@ -173,6 +174,20 @@ def render_atom(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
     return _xml_bytes(feed)
 
 
+def _facts(item: FeedItem) -> dict[str, Any]:
+    """The item's public facts (JSON Feed extension `_openbeat`, see jsonfeed.org/version/1.1)."""
+    facts = {k: _clean(v) for k, v in (item.facts or {}).items() if k not in ("t", "withdrawn")}
+    return {**facts, "item": item.kind, "district": clean_text(item.district)}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 def render_json_feed(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
     """JSON Feed 1.1: the same items, plain text in `content_text`."""
     doc = {
@@ -192,6 +207,7 @@ def render_json_feed(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
                 "date_published": rfc3339(item.published),
                 "date_modified": rfc3339(item.updated),
                 "tags": [one_line(c) for c in item.categories],
+                **({"_openbeat": _facts(item)} if item.facts is not None else {}),
             }
             for item in items
         ],

@@ -86,9 +86,9 @@ class LinkTemplates(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    incident: str = "{base_url}/incidents/{public_id}"
-    spike: str = "{base_url}/districts/{district}/spikes/{day}"
-    meeting: str = "{base_url}/meetings/{public_id}"
+    incident: str = "{base_url}/incidents/{public_id}.html"
+    spike: str = "{base_url}/districts/{district}.html"
+    meeting: str = "{base_url}/meetings/{public_id}.html"
 
     @field_validator("incident", "meeting")
     @classmethod

@@ -67,6 +67,7 @@ def incident_item(
         updated=event,
         district=district,
         point=point,
+        facts=record,
     )
 
 
@@ -94,6 +95,7 @@ def spike_item(
         link=_link(rules.links.spike, rules, district=spike.district, day=day),
         description=description,
         categories=("spike",),
+        facts={"day": day, "count": spike.count},
         published=spike.start,
         updated=max(spike.start, spike.last_event),
         district=spike.district,
@@ -110,6 +112,8 @@ def meeting_item(
     starts = _at(record["t"])
     venue = record["venue"] or place_name
     cancelled = record["status"] == "cancelled"
+    announced = _at(record["announced"]) if record.get("announced") is not None else starts
+    revised = _at(record["revised"]) if record.get("revised") is not None else announced
     title = f"{kind}: {venue}, {_local(starts, zone)}"
     if cancelled:
         title = f"Cancelled: {title}"
@@ -131,7 +135,9 @@ def meeting_item(
         link=_link(rules.links.meeting, rules, public_id=record["public_id"]),
         description=" ".join(parts),
         categories=("meeting", record["kind"]),
-        published=starts,
-        updated=starts,
+        # Dated by its announcement (first seen on the public topic), not its future start.
+        published=announced,
+        updated=max(announced, revised),
         district=district,
+        facts=record,
     )

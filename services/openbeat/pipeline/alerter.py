@@ -27,6 +27,7 @@ from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.feeds import AlertInputError, AlertRules, AlertState, feed_objects
 from openbeat.feeds.alerts import STATE_FORMAT
 from openbeat.runtime.topics import TopicNames
+from openbeat.site.publisher import SiteRebuilder
 from openbeat.store import ObjectNotFound, ObjectStore
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class AlerterProcessor:
         rules: AlertRules,
         jurisdiction: Jurisdiction,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        site: SiteRebuilder | None = None,
     ) -> None:
         self.names = names
         self.schemas = schemas
@@ -56,6 +58,9 @@ class AlerterProcessor:
         self.rules = rules
         self.jurisdiction = jurisdiction
         self.clock = clock
+        # Feeds changed -> the site's alert, meeting and calendar pages follow, built off the
+        # loop thread (debounced), so charts never delay an alert.
+        self.site = site
         self.input_topics: Sequence[str] = [names.public("incident"), names.public("engagement")]
         self.state = self._restore()
         self.written: dict[str, bytes] = {}
@@ -84,7 +89,11 @@ class AlerterProcessor:
             if message.topic == self.names.public("incident"):
                 self.state.absorb_incident(record)
             else:
-                self.state.absorb_engagement(record)
+                # The record's timestamp (set when the anonymizer published it, kept on replay)
+                # dates the meeting's announcement.
+                stamp = getattr(message, "timestamp", None)
+                seen = stamp / 1000 if isinstance(stamp, int) and stamp >= 0 else None
+                self.state.absorb_engagement(record, seen)
         except (ContractError, AlertInputError) as exc:
             # Public topics are written by the anonymizer only; a bad record there is a bug to
             # log loudly, not a reason to stop publishing every other alert.
@@ -103,6 +112,8 @@ class AlerterProcessor:
         self.private.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
         if final:
             self._checkpoints.shutdown(wait=True)
+            if self.site is not None:
+                self.site.close(timeout=30)
 
     def flush_in_background(self) -> Future[None]:
         """`flush`, with the checkpoint serialized and put on the checkpoint thread.
@@ -132,6 +143,8 @@ class AlerterProcessor:
             self.written[obj.key] = obj.data
             changed.append(obj.key)
         self.writes += len(changed)
+        if changed and self.site is not None:
+            self.site.request()
         return changed
 
     def _current(self, key: str) -> bytes | None:

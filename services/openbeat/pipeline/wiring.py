@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openbeat.pipeline.releasing import Releaser
 from openbeat.privacy.pseudonym import DEV_PSEUDONYM_KEY
@@ -22,6 +22,11 @@ from openbeat.runtime.settings import (
 )
 from openbeat.runtime.sink_loop import SinkConfig, SinkProcessor, run_sink_loop
 from openbeat.store import ObjectStore
+
+if TYPE_CHECKING:
+    from openbeat.contracts.jurisdiction import Jurisdiction
+    from openbeat.runtime.settings import CommonSettings
+    from openbeat.site.publisher import SiteRebuilder
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +104,28 @@ def build_alerter(settings: AlerterSettings) -> SinkProcessor:
     if unknown:
         logger.warning("alert rules name categories no offense maps to: %s", ", ".join(unknown))
     stores = open_stores(settings)
+    jurisdiction = load_jurisdiction(settings.jurisdiction)
     return AlerterProcessor(
         names=TopicNames(settings.topic_namespace),
         schemas=SchemaStore.load(settings.schemas_dir),
         store=stores.public,
         private=stores.private,
         rules=rules,
-        jurisdiction=load_jurisdiction(settings.jurisdiction),
+        jurisdiction=jurisdiction,
+        site=site_rebuilder(settings, stores.public, jurisdiction),
     )
+
+
+def site_rebuilder(
+    settings: CommonSettings, store: ObjectStore, jurisdiction: Jurisdiction
+) -> SiteRebuilder | None:
+    """The process's site rebuilder for the public store (None with OPENBEAT_SITE=false)."""
+    if not settings.site:
+        return None
+    from openbeat.privacy.policy import load_policy
+    from openbeat.site.publisher import shared_rebuilder
+
+    return shared_rebuilder(store, jurisdiction, load_policy(settings.policy))
 
 
 def build_releaser(settings: PublishSettings) -> Releaser:
@@ -176,6 +195,7 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
     from openbeat.store import open_stores
 
     releaser = build_releaser(settings) if settings.release_interval_s > 0 else None
+    site = site_rebuilder(settings, releaser.store, releaser.jurisdiction) if releaser else None
 
     def release(cutoff: datetime) -> list[str]:
         assert releaser is not None
@@ -189,6 +209,8 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
         due = [d for d in names if (releaser.latest_cutoff(d) or cutoff - MIN_STEP) < cutoff]
         for result in releaser.cut(due, cutoff):
             lines += describe(result)
+        if due and site is not None:
+            site.request()
         return lines
 
     return PublisherProcessor(

@@ -94,6 +94,11 @@ def release_command(datasets: list[str] | None, cutoff_text: str | None) -> int:
             print(line)
         failed = failed or bool(result.errors)
     store = releaser.store
+    if CommonSettings().site and not failed:
+        from openbeat.site import SitePublisher
+
+        site = SitePublisher(store, releaser.jurisdiction, releaser.policy)
+        print(f"site: {len(site.publish())} objects written")
     print(f"catalog: {store.url_for('catalog/data.json')}")
     for result in results:
         print(f"latest:  {store.url_for(f'datasets/{result.dataset}/latest.json')}")
@@ -131,3 +136,19 @@ def verify_command(root: str, names_file: str | None) -> int:
     report = verify_tree(store, forbidden_names=names)
     print(report)
     return 0 if report.ok else 1
+
+
+def site_command(root: str | None) -> int:
+    """Rebuild the site from what the public store holds (e.g. after changing the catalogue)."""
+    from openbeat.contracts.jurisdiction import load_jurisdiction
+    from openbeat.privacy.policy import load_policy
+    from openbeat.site import SitePublisher
+    from openbeat.store import open_store_from_settings
+
+    settings = CommonSettings()
+    store = open_store_from_settings(settings, root)
+    publisher = SitePublisher(store, load_jurisdiction(settings.jurisdiction), load_policy())
+    changed = publisher.publish()
+    print(f"site: {len(changed)} objects written; open {store.url_for('index.html')}")
+    print("preview it with `openbeat serve` (http://127.0.0.1:8000/)")
+    return 0

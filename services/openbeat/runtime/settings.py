@@ -105,6 +105,9 @@ class CommonSettings(BaseSettings):
         None, description="Privacy policy file (TOML); the shipped defaults when unset"
     )
     log_level: str = Field("INFO", description="Logging level: " + ", ".join(LOG_LEVELS))
+    site: bool = Field(
+        True, description="Rebuild the residents' site (index.html, ...) after releases and feeds"
+    )
 
     @field_validator("log_level")
     @classmethod
