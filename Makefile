@@ -32,6 +32,7 @@ run: venv up
 
 test: venv
 	@infra/nginx/ensure-nginx.sh >/dev/null
+	@infra/test-deps.sh
 	@$(BIN)/python -m pytest -q
 
 lint: venv

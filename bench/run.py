@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-STAGES = ("emitter", "anonymizer", "release", "alerts", "grouped_import", "backfill")
+STAGES = ("emitter", "anonymizer", "release", "alerts", "grouped_import", "backfill", "site")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ def _shipped_with(replace: str, by: str) -> str:
         ("factor = 3.0", 'factor = "lots"', "spike.factor"),
         ('base_url = "https://data.riverton.example"', 'base_url = "data.example"', "base_url"),
         ("feed_size = 100", "feed_size = 100\nfeed_sise = 5", "feed_sise"),
-        ('alerts = "{city}: public', 'alerts = "{town}: public', "titles.alerts"),
+        ('# alerts = "{city}: public', 'alerts = "{town}: public', "titles.alerts"),
         ('meeting = "{base_url}/meetings/{public_id}.html"', 'meeting = "{base_url}/{x}"', "links"),
         ('categories = ["homicide"', 'categories = ["robbery", "robbery", "homicide"', "categ"),
     ],

@@ -80,7 +80,7 @@ def test_highest_revision_wins_whatever_the_arrival_order() -> None:
     state = new_state()
     state.absorb_incident(incident("r", NOW - H, revision=3, status="cleared_arrest"))
     assert state.absorb_incident(incident("r", NOW - H, revision=1, status="open")) is False
-    assert "cleared arrest" in _by_guid(state, item_guid("incident", "r")).description
+    assert "Cleared by arrest" in _by_guid(state, item_guid("incident", "r")).description
 
 
 def test_withdrawn_removes_and_late_lower_revision_does_not_resurrect() -> None:

@@ -80,3 +80,27 @@ def test_meeting_text_shows_local_time_and_district_name() -> None:
     assert "Northside" in item.description
     assert item.district == "D2"
     assert item.categories == ("meeting", "community_meeting")
+
+
+def test_meeting_items_read_as_words_in_the_jurisdictions_language() -> None:
+    from openbeat.messages import load_messages
+
+    state = new_state()
+    state.absorb_engagement(engagement("m1", NOW + 2 * D, topics=("cyber_safety", "drugs")))
+    english = state.items(NOW, rules()).meetings[0]
+    assert "Topics: Online safety, Drugs." in english.description
+    assert "cyber_safety" not in english.description + english.title
+    spanish = state.items(NOW, rules(), messages=load_messages("es")).meetings[0]
+    assert "Temas: Seguridad en internet, Drogas." in spanish.description
+
+
+def test_meeting_items_are_dated_by_their_announcement_not_their_start() -> None:
+    state = new_state()
+    announced = NOW - D
+    state.absorb_engagement(engagement("m1", NOW + 5 * D), seen=announced.timestamp())
+    # A later version (new time) keeps the first announcement as the item's date.
+    later = engagement("m1", NOW + 6 * D, revision=2)
+    state.absorb_engagement(later, seen=NOW.timestamp())
+    item = state.items(NOW, rules()).meetings[0]
+    assert item.published == announced
+    assert item.updated == NOW

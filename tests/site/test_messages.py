@@ -11,7 +11,7 @@ from openbeat.contracts.vocabulary import (
     INCIDENT_STATUSES,
     PUBLIC_ENGAGEMENT_KINDS,
 )
-from openbeat.site.messages import (
+from openbeat.messages import (
     MessagesError,
     available_languages,
     load_messages,

@@ -25,6 +25,7 @@ from openbeat.feeds.records import (
 from openbeat.feeds.rules import AlertRules
 from openbeat.feeds.spikes import DAY, MAX_LOOKBACK_HOURS, detect_spikes
 from openbeat.feeds.texts import incident_item, meeting_item, spike_item
+from openbeat.messages import Messages, load_messages
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +157,14 @@ class AlertState:
         now: datetime,
         rules: AlertRules,
         district_names: Mapping[str, str] | None = None,
+        messages: Messages | None = None,
     ) -> FeedItems:
         """The current items of every feed at `now` (an aware datetime).
 
-        `district_names` maps district ids to the names shown in texts (ids when absent).
+        `district_names` maps district ids to the names shown in texts (ids when absent);
+        `messages` is the catalogue the texts come from (English when absent).
         """
+        m = messages or load_messages("en")
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         now = now.astimezone(UTC)
@@ -181,17 +185,17 @@ class AlertState:
                 and record["category"] in categories
                 and record["status"] not in excluded
             ):
-                alerts.append(incident_item(record, rules, names, self._zone))
+                alerts.append(incident_item(record, rules, names, self._zone, m))
         for district_times in times.values():
             district_times.sort()
         for spike in detect_spikes(times, now, rules.spike):
-            alerts.append(spike_item(spike, rules, names, self._zone))
+            alerts.append(spike_item(spike, rules, names, self._zone, m))
 
         meetings = []
         horizon = at + rules.meetings_horizon_days * DAY
         for record in self._engagements.values():
             if not record["withdrawn"] and at <= record["t"] <= horizon:
-                meetings.append(meeting_item(record, rules, names, self._zone))
+                meetings.append(meeting_item(record, rules, names, self._zone, m))
 
         by_district: dict[str, list[FeedItem]] = {}
         for item in alerts:

@@ -17,6 +17,7 @@ from openbeat.feeds.alerts import AlertState
 from openbeat.feeds.items import FeedItem
 from openbeat.feeds.render import FeedMeta, render_atom, render_json_feed, render_rss
 from openbeat.feeds.rules import AlertRules
+from openbeat.messages import load_messages
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,12 @@ def feed_objects(
 ) -> list[FeedObject]:
     """Every feed object at `now`, in a fixed order (alerts, districts by id, meetings)."""
     names = {d.id: d.name for d in jurisdiction.districts}
-    items = state.items(now, rules, names)
+    messages = load_messages(jurisdiction.language)
+    items = state.items(now, rules, names, messages)
+    # The rules' language tag (en-us) when it is the jurisdiction's language, else the latter.
+    language = rules.language
+    if language.split("-")[0].lower() != jurisdiction.language:
+        language = jurisdiction.language
     unknown = sorted(set(items.districts) - jurisdiction.district_ids)
     if unknown:
         logger.warning("alert items in districts unknown to the jurisdiction: %s", unknown)
@@ -59,7 +65,7 @@ def feed_objects(
             description=description,
             home_page_url=jurisdiction.homepage,
             feed_url=rules.feed_url(key),
-            language=rules.language,
+            language=language,
             author=jurisdiction.publisher,
             now=now,
         )
@@ -76,8 +82,8 @@ def feed_objects(
     titles = rules.titles
     city = jurisdiction.name
     out = []
-    alerts_title = titles.alerts.format(city=city)
-    alerts_text = titles.alerts_description.format(city=city)
+    alerts_title = titles.text("alerts", messages, city=city)
+    alerts_text = titles.text("alerts_description", messages, city=city)
     for ext, render, content_type in (
         ("rss", render_rss, RSS_TYPE),
         ("atom", render_atom, ATOM_TYPE),
@@ -91,15 +97,15 @@ def feed_objects(
         key = district_key(district.id)
         feed = meta(
             key,
-            titles.district.format(city=city, district=district.name),
-            titles.district_description.format(city=city, district=district.name),
+            titles.text("district", messages, city=city, district=district.name),
+            titles.text("district_description", messages, city=city, district=district.name),
         )
         out.append(obj(key, render_rss, RSS_TYPE, feed, items.district(district.id)))
     days = rules.meetings_horizon_days
     feed = meta(
         MEETINGS_KEY,
-        titles.meetings.format(city=city, days=days),
-        titles.meetings_description.format(city=city, days=days),
+        titles.text("meetings", messages, city=city, days=days),
+        titles.text("meetings_description", messages, city=city, days=days),
     )
     out.append(obj(MEETINGS_KEY, render_rss, RSS_TYPE, feed, items.meetings))
     # The same meetings as JSON Feed: the site's meeting pages and calendars are built from it.

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from openbeat.messages import Messages
 from openbeat.paths import DATA_DIR
 
 logger = logging.getLogger(__name__)
@@ -54,31 +55,42 @@ class SpikeRule(BaseModel):
 
 
 class FeedTitles(BaseModel):
-    """Channel titles and descriptions; `{city}`, `{district}` and `{days}` are filled in."""
+    """Channel titles and descriptions; `{city}`, `{district}` and `{days}` are filled in.
+
+    Unset ones come from the jurisdiction's message catalogue (`feed.alerts`, ...), in its
+    language; set one here only to override the catalogue's wording for a deployment.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    alerts: str = "{city}: public safety alerts"
-    alerts_description: str = "Incidents in alert categories and unusual rises in incidents."
-    district: str = "{city}: public safety alerts in {district}"
-    district_description: str = "Incidents in alert categories and unusual rises in {district}."
-    meetings: str = "{city}: upcoming community meetings"
-    meetings_description: str = "Public community engagement events in the next {days} days."
+    alerts: str | None = None
+    alerts_description: str | None = None
+    district: str | None = None
+    district_description: str | None = None
+    meetings: str | None = None
+    meetings_description: str | None = None
 
     @field_validator("alerts", "alerts_description")
     @classmethod
-    def _city_only(cls, value: str) -> str:
-        return _check_template(value, frozenset({"city"}))
+    def _city_only(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value, frozenset({"city"}))
 
     @field_validator("district", "district_description")
     @classmethod
-    def _city_district(cls, value: str) -> str:
-        return _check_template(value, frozenset({"city", "district"}))
+    def _city_district(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value, frozenset({"city", "district"}))
 
     @field_validator("meetings", "meetings_description")
     @classmethod
-    def _city_days(cls, value: str) -> str:
-        return _check_template(value, frozenset({"city", "days"}))
+    def _city_days(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value, frozenset({"city", "days"}))
+
+    def text(self, name: str, messages: Messages, **values: object) -> str:
+        """The title `name`: this file's template if set, else the catalogue's `feed.<name>`."""
+        template = getattr(self, name)
+        if template is None:
+            return messages.text(f"feed.{name}", **values)
+        return str(template).format(**values)
 
 
 class LinkTemplates(BaseModel):

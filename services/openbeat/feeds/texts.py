@@ -1,8 +1,10 @@
 """The words of each alert: titles, descriptions, links and categories of feed items.
 
 Texts are built only from fields of the public records (already anonymized), so an item carries
-nothing the privacy policy would not publish. Times are shown on the jurisdiction's wall clock;
-a sensitive incident's time is shown as its date only, as the dataset publishes it.
+nothing the privacy policy would not publish. Every word comes from the jurisdiction's message
+catalogue (openbeat/messages.py): offense categories, statuses, kinds and topics as labels.
+Times are shown on the jurisdiction's wall clock with the zone; a sensitive incident's time is
+shown as its date only, as the dataset publishes it.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ from zoneinfo import ZoneInfo
 from openbeat.feeds.items import FeedItem, item_guid
 from openbeat.feeds.rules import AlertRules
 from openbeat.feeds.spikes import Spike
+from openbeat.messages import Messages, load_messages, local_time
 
-
-def _label(name: str) -> str:
-    """`motor_vehicle_theft` -> `Motor vehicle theft`."""
-    words = name.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
+ENGLISH = load_messages("en")
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(moment, zone)
 
 
 def _at(seconds: float) -> datetime:
@@ -38,30 +37,37 @@ def _link(template: str, rules: AlertRules, **values: str) -> str:
 
 
 def incident_item(
-    record: Mapping[str, Any], rules: AlertRules, names: Mapping[str, str], zone: ZoneInfo
+    record: Mapping[str, Any],
+    rules: AlertRules,
+    names: Mapping[str, str],
+    zone: ZoneInfo,
+    m: Messages = ENGLISH,
 ) -> FeedItem:
     """An alert for one incident in an alert category."""
     district = record["district"]
     place_name = names.get(district, district)
-    category = _label(record["category"])
+    category = m.label("category", record["category"])
     block = record["block"]
     where = f"{block}, {place_name}" if block else place_name
     event = _at(record["t"])
     if record["occurred_hour"] is None:
-        when = f"on {record['occurred_date']}"
+        when = m.text("feed.occurred_on", date=record["occurred_date"])
     else:
-        when = f"around {_local(event, zone)}"
-    code = f" (NIBRS {record['offense_code']})" if record["offense_code"] else ""
-    status = f" Status: {record['status'].replace('_', ' ')}." if record["status"] else ""
+        when = m.text("feed.occurred_around", time=_local(event, zone))
+    status = ""
+    if record["status"]:
+        status = m.text("feed.status_sentence", status=m.label("status", record["status"]))
     point = None
     if record["latitude"] is not None and record["longitude"] is not None:
         point = (record["latitude"], record["longitude"])
     return FeedItem(
         guid=item_guid("incident", record["public_id"]),
         kind="incident",
-        title=f"{category}: {where}",
+        title=m.text("feed.incident_title", category=category, where=where),
         link=_link(rules.links.incident, rules, public_id=record["public_id"]),
-        description=f"{category}{code} at {where}, occurred {when}.{status}",
+        description=m.text(
+            "feed.incident_description", category=category, where=where, when=when, status=status
+        ),
         categories=("incident", record["category"]),
         published=event,
         updated=event,
@@ -72,7 +78,11 @@ def incident_item(
 
 
 def spike_item(
-    spike: Spike, rules: AlertRules, names: Mapping[str, str], zone: ZoneInfo
+    spike: Spike,
+    rules: AlertRules,
+    names: Mapping[str, str],
+    zone: ZoneInfo,
+    m: Messages = ENGLISH,
 ) -> FeedItem:
     """An alert for a district whose incidents are far above its recent baseline.
 
@@ -83,15 +93,19 @@ def spike_item(
     rule = rules.spike
     place_name = names.get(spike.district, spike.district)
     day = spike.start.date().isoformat()
-    description = (
-        f"{spike.count} incidents in {place_name} in the last {rule.window_hours} hours, "
-        f"at least {rule.factor:g} times the usual for the previous {rule.baseline_days} days. "
-        f"Elevated since {_local(spike.start, zone)}."
+    description = m.text(
+        "feed.spike_description",
+        count=spike.count,
+        district=place_name,
+        hours=rule.window_hours,
+        factor=f"{rule.factor:g}",
+        days=rule.baseline_days,
+        since=_local(spike.start, zone),
     )
     return FeedItem(
         guid=item_guid("spike", spike.district, day),
         kind="spike",
-        title=f"Rise in incidents: {place_name}",
+        title=m.text("feed.spike_title", district=place_name),
         link=_link(rules.links.spike, rules, district=spike.district, day=day),
         description=description,
         categories=("spike",),
@@ -103,31 +117,42 @@ def spike_item(
 
 
 def meeting_item(
-    record: Mapping[str, Any], rules: AlertRules, names: Mapping[str, str], zone: ZoneInfo
+    record: Mapping[str, Any],
+    rules: AlertRules,
+    names: Mapping[str, str],
+    zone: ZoneInfo,
+    m: Messages = ENGLISH,
 ) -> FeedItem:
-    """An upcoming public engagement event; a cancellation or a new time updates the same item."""
+    """An upcoming public engagement event; a cancellation or a new time updates the same item.
+
+    Dated by its announcement (when it first reached the public topic), not its future start,
+    so a reader lists it when it is news; `updated` moves with each new version.
+    """
     district = record["district"]
     place_name = names.get(district, district)
-    kind = _label(record["kind"])
+    kind = m.label("kind", record["kind"])
     starts = _at(record["t"])
     venue = record["venue"] or place_name
     cancelled = record["status"] == "cancelled"
     announced = _at(record["announced"]) if record.get("announced") is not None else starts
     revised = _at(record["revised"]) if record.get("revised") is not None else announced
-    title = f"{kind}: {venue}, {_local(starts, zone)}"
+    title = m.text("feed.meeting_title", kind=kind, venue=venue, when=_local(starts, zone))
     if cancelled:
-        title = f"Cancelled: {title}"
+        title = m.text("feed.meeting_cancelled_title", title=title)
     place = venue if not record["block"] else f"{venue} ({record['block']})"
     span = _local(starts, zone)
     if record["ends_at"] is not None:
-        span += f" to {_local(datetime.fromisoformat(record['ends_at']), zone)}"
-    parts = [f"{kind} in {place_name} at {place}, {span}."]
+        ends = _local(datetime.fromisoformat(record["ends_at"]), zone)
+        span = m.text("feed.meeting_span", start=span, end=ends)
+    parts = [
+        m.text("feed.meeting_description", kind=kind, district=place_name, place=place, span=span)
+    ]
     if cancelled:
-        parts.insert(0, "This event has been cancelled.")
+        parts.insert(0, m.text("feed.meeting_cancelled"))
     if record["topics"]:
-        parts.append(f"Topics: {', '.join(record['topics'])}.")
+        parts.append(m.text("feed.meeting_topics", topics=m.labels("topic", record["topics"])))
     if record["partners"]:
-        parts.append(f"With: {', '.join(record['partners'])}.")
+        parts.append(m.text("feed.meeting_partners", partners=", ".join(record["partners"])))
     return FeedItem(
         guid=item_guid("meeting", record["public_id"]),
         kind="meeting",
@@ -135,7 +160,6 @@ def meeting_item(
         link=_link(rules.links.meeting, rules, public_id=record["public_id"]),
         description=" ".join(parts),
         categories=("meeting", record["kind"]),
-        # Dated by its announcement (first seen on the public topic), not its future start.
         published=announced,
         updated=max(announced, revised),
         district=district,

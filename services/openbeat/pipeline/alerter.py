@@ -113,7 +113,7 @@ class AlerterProcessor:
         if final:
             self._checkpoints.shutdown(wait=True)
             if self.site is not None:
-                self.site.close(timeout=30)
+                self.site.close(timeout=10)
 
     def flush_in_background(self) -> Future[None]:
         """`flush`, with the checkpoint serialized and put on the checkpoint thread.

@@ -4,7 +4,8 @@ For every release: the manifest lists every file and nothing else is there; each
 SHA-256 and row count match; the Parquet schema is the dataset's; the CSV holds the Parquet rows
 in the same order; the Frictionless descriptor agrees; objects carry the right Content-Type.
 Then `latest.json` must point at a complete release, `catalog/data.json` must be valid DCAT-US
-1.1, and every published byte (datasets, feeds, catalog) is scanned for PII. Private state
+1.1, and every published byte (datasets, feeds, catalog, site) is scanned for PII; the residents'
+site must link only to what exists and show nothing finer than the datasets. Private state
 (`staging/`, `_internal/`) found in the public root is a problem of its own: it belongs in the
 private store.
 
@@ -41,6 +42,7 @@ from openbeat.releases.documents import (
 )
 from openbeat.releases.pii import PiiScanner, describe
 from openbeat.releases.tabular import csv_rows, file_digest
+from openbeat.releases.verify_site import verify_site
 from openbeat.store.base import ObjectNotFound, ObjectStore
 from openbeat.store.local import PRIVATE_PREFIXES
 
@@ -195,6 +197,8 @@ def verify_tree(
             report.add(CATALOG_KEY, f"does not list dataset {dataset!r}, which has a latest.json")
     for key in others:
         _scan_object(store, key, scan)
+    # The residents' site: links resolve, nothing finer than the datasets (verify_site.py).
+    verify_site(store, keys, report.add)
     logger.info(report.summary())
     return report
 

@@ -2,11 +2,12 @@
 
 `build_site(inputs)` is pure (plain data in, `{key: bytes}` out); `read_inputs` reads the
 public store; `SitePublisher` writes what changed; `SiteRebuilder` runs it off the hot path.
+Imported lazily: services that only request rebuilds do not load matplotlib until a build runs.
 """
 
-from openbeat.site.build import build_site, content_type
-from openbeat.site.inputs import SiteInputs, read_inputs
-from openbeat.site.publisher import SitePublisher, SiteRebuilder
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "SiteInputs",
@@ -16,3 +17,20 @@ __all__ = [
     "content_type",
     "read_inputs",
 ]
+
+_HOMES = {
+    "SiteInputs": "openbeat.site.inputs",
+    "read_inputs": "openbeat.site.inputs",
+    "build_site": "openbeat.site.build",
+    "content_type": "openbeat.site.build",
+    "SitePublisher": "openbeat.site.publisher",
+    "SiteRebuilder": "openbeat.site.publisher",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(_HOMES[name]), name)

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.messages import Messages, load_messages, local_time
 from openbeat.site.calendar import district_calendars
 from openbeat.site.geo import GEOJSON_CONTENT_TYPE, recent_geojson
 from openbeat.site.html import Frame, esc, items_list, page, rel
 from openbeat.site.inputs import SiteInputs
-from openbeat.site.messages import Messages, load_messages, local_time
 from openbeat.site.pages import (
     GEOJSON_KEY,
     INDEX,

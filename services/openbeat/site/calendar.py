@@ -15,8 +15,8 @@ from typing import Any
 
 from icalendar import Calendar, Event
 
+from openbeat.messages import Messages
 from openbeat.site.inputs import SiteInputs
-from openbeat.site.messages import Messages
 
 PRODID = "-//openbeat//transparency site//EN"
 UID_DOMAIN = "openbeat"

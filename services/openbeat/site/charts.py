@@ -67,16 +67,24 @@ def _svg(fig: Figure, title: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _figure(height: float = HEIGHT_IN) -> Figure:
+def _figure(height: float = HEIGHT_IN, left: float = 0.11) -> Figure:
+    """A figure with fixed margins: matplotlib's automatic layouts measure every text and cost
+    more than the drawing itself, and the charts' shapes are known in advance."""
     with matplotlib.rc_context(RC):
-        return Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+        fig.subplots_adjust(left=left, right=0.97, top=1 - 0.3 / height, bottom=0.55 / height)
+        return fig
 
 
 def line_chart(
-    title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], ylabel: str
+    title: str,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    ylabel: str,
+    ylim: tuple[float, float] | None = None,
 ) -> bytes:
-    """One line per series over `labels` (weeks)."""
-    spec = [title, list(labels), {k: list(v) for k, v in series.items()}, ylabel]
+    """One line per series over `labels` (weeks); the y axis starts at 0 unless `ylim`."""
+    spec = [title, list(labels), {k: list(v) for k, v in series.items()}, ylabel, ylim]
 
     def draw() -> bytes:
         fig = _figure()
@@ -88,6 +96,10 @@ def line_chart(
             step = max(1, len(labels) // 8)
             ax.set_xticks(xs[::step], [labels[i] for i in xs[::step]], rotation=0)
             ax.set_ylabel(ylabel)
+            if ylim is None:
+                ax.set_ylim(bottom=0)
+            else:
+                ax.set_ylim(*ylim)
             ax.set_title(title)
             ax.grid(axis="y", color="#dddddd")
             ax.spines[["top", "right"]].set_visible(False)
@@ -103,7 +115,8 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes
     spec = [title, list(labels), list(values)]
 
     def draw() -> bytes:
-        fig = _figure(max(2.0, 0.3 * len(labels) + 0.8))
+        longest = max((len(label) for label in labels), default=1)
+        fig = _figure(max(2.0, 0.3 * len(labels) + 0.8), left=min(0.5, 0.02 + 0.0115 * longest))
         with matplotlib.rc_context(RC):
             ax = fig.add_subplot()
             ys = list(range(len(labels)))[::-1]

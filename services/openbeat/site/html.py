@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from openbeat.site.messages import Messages
+from openbeat.messages import Messages
 
 STYLE = """
 :root{--fg:#1b1b1b;--muted:#4a4a4a;--bg:#fff;--accent:#0b5394;--line:#d0d0d0}
@@ -89,9 +89,11 @@ def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
     numeric: Iterable[int] = (),
+    css_class: str = "",
 ) -> str:
     """A captioned table with header cells; columns in `numeric` are right-aligned."""
     right = set(numeric)
+    attrs = f' class="{esc(css_class)}"' if css_class else ""
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     body = []
     for row in rows:
@@ -106,7 +108,9 @@ def table(
                 cells.append(f"<td{cls}>{value if isinstance(value, Raw) else esc(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<div class="scroll"><table><caption>{esc(caption)}</caption>'
+        # A table wider than a phone scrolls inside its region, which keyboard users can focus.
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{esc(caption)}">'
+        f"<table{attrs}><caption>{esc(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.privacy.policy import Policy
-from openbeat.site.build import build_site, content_type
-from openbeat.site.inputs import read_inputs
 from openbeat.store import ObjectNotFound, ObjectStore
 
 logger = logging.getLogger(__name__)
@@ -41,6 +39,9 @@ class SitePublisher:
 
     def publish(self) -> list[str]:
         """Build and write every changed object; returns the keys written."""
+        from openbeat.site.build import build_site, content_type  # matplotlib: load on use
+        from openbeat.site.inputs import read_inputs
+
         inputs = read_inputs(self.store, self.jurisdiction, self.policy)
         objects = build_site(inputs)
         changed = []
@@ -81,7 +82,7 @@ def shared_rebuilder(
             rebuilder = SiteRebuilder(SitePublisher(store, jurisdiction, policy), delay_s)
             _SHARED[key] = rebuilder
             # A pending build finishes before the process exits (the thread is a daemon).
-            atexit.register(rebuilder.close, 30)
+            atexit.register(rebuilder.close, 10)
         return rebuilder
 
 
