@@ -61,6 +61,7 @@ class SiteInputs:
     survey: tuple[tuple[str, float, float], ...] = ()  # (iso week, mean trust, mean safety)
     alerts: tuple[dict[str, Any], ...] = ()  # JSON Feed items of feeds/alerts.json
     meetings: tuple[dict[str, Any], ...] = ()  # JSON Feed items of feeds/meetings.json
+    feeds: frozenset[str] = frozenset()  # the alerter's feed keys that exist (links only to those)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,6 +116,7 @@ def read_inputs(store: ObjectStore, jurisdiction: Jurisdiction, policy: Policy) 
         survey = _survey(tables.get("engagement-summary"))
     alerts = (_json(store, ALERTS_JSON) or {}).get("items", [])
     meetings = (_json(store, MEETINGS_JSON) or {}).get("items", [])
+    feeds = frozenset(k for k in store.list("feeds/") if k.endswith(".rss"))
     return SiteInputs(
         jurisdiction=jurisdiction,
         k=policy.k,
@@ -125,6 +127,7 @@ def read_inputs(store: ObjectStore, jurisdiction: Jurisdiction, policy: Policy) 
         survey=survey,
         alerts=tuple(alerts),
         meetings=tuple(meetings),
+        feeds=feeds,
     )
 
 

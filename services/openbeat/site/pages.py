@@ -203,8 +203,14 @@ def _links_block(m: Messages, path: str, inputs: SiteInputs, names: dict[str, st
         (rel(path, dataset_page(v.name)), str(v.dictionary["title"]), "") for v in inputs.datasets
     ]
     feeds = [
-        (rel(path, ALERTS_RSS), m.text("site.alerts_feed"), ""),
-        (rel(path, MEETINGS_RSS), m.text("site.meetings_feed"), ""),
+        *(
+            (rel(path, key), m.text(label), "")
+            for key, label in (
+                (ALERTS_RSS, "site.alerts_feed"),
+                (MEETINGS_RSS, "site.meetings_feed"),
+            )
+            if key in inputs.feeds
+        ),
         (rel(path, MEETINGS_ICS), m.text("site.add_calendar"), ""),
         (rel(path, GEOJSON_KEY), m.text("site.recent_map_data"), ""),
     ]
@@ -282,13 +288,15 @@ def district_pages(inputs: SiteInputs, frame: Frame, out: dict[str, bytes]) -> N
             + _meetings_list(m, path, meetings)
         )
         feeds = [
-            (rel(path, district_feed(d.id)), m.text("site.district_feed", district=d.name), ""),
             (
                 rel(path, district_ics(d.id)),
                 m.text("site.add_district_calendar", district=d.name),
                 "",
             ),
         ]
+        if district_feed(d.id) in inputs.feeds:
+            rss = m.text("site.district_feed", district=d.name)
+            feeds.insert(0, (rel(path, district_feed(d.id)), rss, ""))
         body.append(f"<h2>{esc(m.text('site.feeds'))}</h2>" + items_list(feeds, ""))
         out[path] = page(frame, path, d.name, "\n".join(body))
 

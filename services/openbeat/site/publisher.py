@@ -92,42 +92,52 @@ class SiteRebuilder:
     def __init__(self, publisher: SitePublisher, delay_s: float = 1.0) -> None:
         self.publisher = publisher
         self.delay_s = delay_s
-        self._wanted = threading.Event()
+        self.closed = False
+        self._lock = threading.Lock()
+        self._pending = False
+        self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
-        self._stop = False
-        self.closed = False
         self._thread = threading.Thread(target=self._run, name="site-rebuild", daemon=True)
         self._thread.start()
 
     def request(self) -> None:
-        self._idle.clear()
-        self._wanted.set()
+        """Ask for a build; returns at once."""
+        with self._lock:
+            self._pending = True
+            self._idle.clear()
+        self._wake.set()
 
     def _run(self) -> None:
         while True:
-            self._wanted.wait()
-            if self._stop and not self._wanted.is_set():
-                return
+            self._wake.wait()
+            with self._lock:
+                if not self._pending:
+                    if self.closed:
+                        return
+                    self._wake.clear()
+                    continue
             time.sleep(self.delay_s)  # fold a burst of requests into one build
-            self._wanted.clear()
+            with self._lock:
+                self._pending = False
+                self._wake.clear()
             try:
                 self.publisher.publish()
             except Exception:  # a broken page must not stop the feeds; logged loudly
                 logger.exception("site build failed")
-            if not self._wanted.is_set():
-                self._idle.set()
-            if self._stop and not self._wanted.is_set():
-                return
+            with self._lock:
+                if not self._pending:
+                    self._idle.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no build is pending (True) or `timeout` passes (False)."""
         return self._idle.wait(timeout)
 
     def close(self, timeout: float | None = None) -> None:
-        """Finish a pending build, then stop the thread."""
-        self.closed = True
-        self._stop = True
+        """Finish a pending build (waiting at most `timeout`), then stop the thread."""
+        if self.closed:
+            return
         self.wait(timeout)
-        self._wanted.set()
+        self.closed = True
+        self._wake.set()
         self._thread.join(timeout)
