@@ -98,21 +98,23 @@ def meetings() -> list[dict[str, Any]]:
 def publish_store(root: Path, jurisdiction: Jurisdiction | None = None) -> LocalStore:
     """Stage, release every dataset, and write the feeds into a LocalStore at `root`."""
     store = LocalStore(root)
+    private = LocalStore(root.parent / f"{root.name}-private", private=True)
     j = jurisdiction or load_jurisdiction("sample")
     staged = incidents()
     stage_part(
-        store, "incidents", NAMES.public("incident"), 0, 0, len(staged) - 1, enumerate(staged)
+        private, "incidents", NAMES.public("incident"), 0, 0, len(staged) - 1, enumerate(staged)
     )
     events = meetings()
     stage_part(
-        store, "engagements", NAMES.public("engagement"), 0, 0, len(events) - 1, enumerate(events)
+        private, "engagements", NAMES.public("engagement"), 0, 0, len(events) - 1, enumerate(events)
     )
     state = AggregateState(aliases=channel_aliases(NAMES))
     for record in staged:
         state.add(NAMES.public("incident"), record)
-    store.put(CHECKPOINT_KEY, state.to_bytes(), "application/json")
+    private.put(CHECKPOINT_KEY, state.to_bytes(), "application/json")
     releaser = Releaser(
         store=store,
+        private=private,
         names=NAMES,
         jurisdiction=j,
         policy=load_policy(),
