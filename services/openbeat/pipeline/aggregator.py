@@ -21,9 +21,9 @@ from openbeat.aggregate.state import (
     SURVEY_RESPONSES,
     WITHHELD_INCIDENTS,
     AggregateState,
-    AggregateStateError,
 )
-from openbeat.contracts.codec import ContractError, SchemaStore
+from openbeat.contracts.codec import SchemaStore
+from openbeat.pipeline.public_input import decode_topic_record
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -61,7 +61,6 @@ class AggregatorProcessor:
         self.input_topics: Sequence[str] = list(channel_aliases(names))
         self.state = load_aggregate_state(private, names)
         self.absorbed = 0
-        self.skipped = 0
         self._checkpointed = 0
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
@@ -71,15 +70,10 @@ class AggregatorProcessor:
         """Nothing to do."""
 
     def process(self, message: Any) -> None:
-        try:
-            record = self.schemas.decode(message.value).record
-            if self.state.add(message.topic, record):
-                self.absorbed += 1
-        except (ContractError, AggregateStateError) as exc:
-            self.skipped += 1
-            logger.error(
-                "skipped %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc
-            )
+        """Absorb one record; a record that cannot be used raises (the loop dead-letters it)."""
+        record = decode_topic_record(self.schemas, message)
+        if self.state.add(message.topic, record):
+            self.absorbed += 1
 
     def after_batch(self) -> None:
         """The state is only written at flush time (it can be large)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -22,10 +23,11 @@ from typing import Any
 
 from kafka import TopicPartition
 
-from openbeat.contracts.codec import ContractError, SchemaStore
+from openbeat.contracts.codec import SchemaStore
 from openbeat.contracts.jurisdiction import Jurisdiction
-from openbeat.feeds import AlertInputError, AlertRules, AlertState, feed_objects
+from openbeat.feeds import AlertRules, AlertState, feed_objects
 from openbeat.feeds.alerts import STATE_FORMAT
+from openbeat.pipeline.public_input import decode_topic_record
 from openbeat.runtime.topics import TopicNames
 from openbeat.site.publisher import SiteRebuilder
 from openbeat.store import ObjectNotFound, ObjectStore
@@ -65,7 +67,8 @@ class AlerterProcessor:
         self.state = self._restore()
         self.written: dict[str, bytes] = {}
         self.writes = 0
-        self.skipped_records = 0
+        # Wall-clock time the feeds were last made current (metrics: last feed write age).
+        self.last_feed_write_at: float | None = None
         # One writer thread: checkpoints are written in order, never two at once.
         self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="alerter-checkpoint")
 
@@ -84,23 +87,18 @@ class AlerterProcessor:
         """Nothing to do: records absorbed so far stay valid for whoever consumes next."""
 
     def process(self, message: Any) -> None:
-        try:
-            record = self.schemas.decode(message.value).record
-            if message.topic == self.names.public("incident"):
-                self.state.absorb_incident(record)
-            else:
-                # The record's timestamp (set when the anonymizer published it, kept on replay)
-                # dates the meeting's announcement.
-                stamp = getattr(message, "timestamp", None)
-                seen = stamp / 1000 if isinstance(stamp, int) and stamp >= 0 else None
-                self.state.absorb_engagement(record, seen)
-        except (ContractError, AlertInputError) as exc:
-            # Public topics are written by the anonymizer only; a bad record there is a bug to
-            # log loudly, not a reason to stop publishing every other alert.
-            self.skipped_records += 1
-            logger.error(
-                "skipped %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc
-            )
+        """Absorb one record; a record that cannot be used raises (the loop dead-letters it:
+        public topics are written by the anonymizer only, so a bad record there is a bug to
+        report, not a reason to stop publishing every other alert)."""
+        record = decode_topic_record(self.schemas, message)
+        if message.topic == self.names.public("incident"):
+            self.state.absorb_incident(record)
+        else:
+            # The record's timestamp (set when the anonymizer published it, kept on replay)
+            # dates the meeting's announcement.
+            stamp = getattr(message, "timestamp", None)
+            seen = stamp / 1000 if isinstance(stamp, int) and stamp >= 0 else None
+            self.state.absorb_engagement(record, seen)
 
     def after_batch(self) -> None:
         self.write_feeds()
@@ -145,6 +143,7 @@ class AlerterProcessor:
         self.writes += len(changed)
         if changed and self.site is not None:
             self.site.request()
+        self.last_feed_write_at = time.time()
         return changed
 
     def _current(self, key: str) -> bytes | None:

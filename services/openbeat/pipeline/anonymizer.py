@@ -154,6 +154,15 @@ class AnonymizerProcessor:
     def abort(self) -> None:
         self.revisions.abort()
 
+    def outcomes(self) -> dict[str, int]:
+        """Input records by what became of them (metrics: openbeat_records_total)."""
+        return {
+            "published": self.counts.published,
+            "restricted": self.counts.restricted,
+            "superseded": self.counts.superseded,
+            "dead_lettered": sum(self.rejections.values()),
+        }
+
     def report(self) -> list[str]:
         """What this run did, for the operator."""
         lines = [

@@ -13,13 +13,15 @@ happen on a timer, so a quiet topic never holds data back.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from kafka import TopicPartition
 
-from openbeat.contracts.codec import ContractError, SchemaStore
+from openbeat.contracts.codec import SchemaStore
+from openbeat.pipeline.public_input import decode_topic_record
 from openbeat.releases import stage_part
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectStore
@@ -53,8 +55,9 @@ class PublisherProcessor:
         self.buffers: dict[tuple[str, int], list[tuple[int, dict[str, Any]]]] = {}
         self.parts = 0
         self.staged = 0
-        self.skipped = 0
         self.last_release_slot: int | None = None
+        # Wall-clock end of the last scheduled release pass (metrics: last release age).
+        self.last_release_at: float | None = None
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         """Nothing to restore: staged parts already hold everything committed."""
@@ -63,14 +66,8 @@ class PublisherProcessor:
         """The loop flushes before partitions move, so the buffers are empty here."""
 
     def process(self, message: Any) -> None:
-        try:
-            record = self.schemas.decode(message.value).record
-        except ContractError as exc:
-            self.skipped += 1
-            logger.error(
-                "skipped %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc
-            )
-            return
+        """Buffer one record; a record that cannot be used raises (the loop dead-letters it)."""
+        record = decode_topic_record(self.schemas, message)
         self.buffers.setdefault((message.topic, message.partition), []).append(
             (message.offset, record)
         )
@@ -110,6 +107,7 @@ class PublisherProcessor:
         for line in self.release(cutoff):
             logger.info("%s", line)
         self.last_release_slot = slot
+        self.last_release_at = time.time()
 
     def report(self) -> list[str]:
         return [f"staged {self.staged} public records in {self.parts} parts"]

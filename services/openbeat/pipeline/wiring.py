@@ -21,6 +21,7 @@ from openbeat.runtime.settings import (
     RunSettings,
 )
 from openbeat.runtime.sink_loop import SinkConfig, SinkProcessor, run_sink_loop
+from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectStore
 
 if TYPE_CHECKING:
@@ -267,6 +268,7 @@ def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | N
         max_batch=run.max_batch,
         until_idle=until_idle,
         idle_assignment_timeout_s=run.assignment_timeout_s,
+        service=name,
     )
 
 
@@ -310,9 +312,25 @@ def _run_loop(
             max_batch=run.max_batch,
             commit_interval_s=run.commit_interval_s,
             idle_assignment_timeout_s=run.assignment_timeout_s,
+            deadletter_topic=TopicNames(run.topic_namespace).deadletter,
+            service=spec.name,
         )
         return processor, run_sink_loop(processor, sink, stop)
     return processor, run_loop(processor, config, stop)
+
+
+def serve_metrics(port: int) -> None:
+    """Metrics and health for every service of this process (runtime.metrics); 0: off."""
+    if port:
+        from openbeat.runtime.metrics import serve
+
+        try:
+            serve(port)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"OPENBEAT_METRICS_PORT={port}: cannot listen on it ({exc.strerror}); "
+                "choose a free port, or 0 for no metrics"
+            ) from exc
 
 
 def run_many(
@@ -324,6 +342,7 @@ def run_many(
     """
     stop = StopFlag()
     stop.install_signal_handlers()
+    serve_metrics(RunSettings().metrics_port)
     results: dict[str, tuple[Any, LoopStats]] = {}
     if until_idle or len(names) == 1:
         for name in names:

@@ -40,6 +40,7 @@ def topics_apply() -> int:
 def run_services(names: list[str] | None, until_idle: bool, instance: str | None) -> int:
     """Run the named services, or every service this build has."""
     from openbeat.pipeline.wiring import run_many, service_specs
+    from openbeat.runtime.metrics import service_view
 
     available = service_specs()
     names = names or list(available)
@@ -68,6 +69,10 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
         if callable(report):
             for line in report():
                 print(f"  {line}")
+        letters = service_view(name).letters
+        if letters is not None and letters.total:
+            reasons = ", ".join(f"{code} {n}" for code, n in sorted(letters.by_reason.items()))
+            print(f"  dead-lettered {letters.total} records it could not use: {reasons}")
     return 0
 
 

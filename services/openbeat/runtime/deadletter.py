@@ -63,7 +63,11 @@ class Rejection:
 
 
 def rejection_of(exc: BaseException) -> Rejection:
-    """The reason for an unexpected exception: its class and first line of its message."""
+    """The reason for an exception: its own code and detail when it has them (ContractError,
+    AnonymizeError), else `processing_error` with its class and first line of its message."""
+    code, detail = getattr(exc, "code", None), getattr(exc, "detail", None)
+    if isinstance(code, str) and isinstance(detail, str) and code:
+        return Rejection(code, detail)
     text = (str(exc).strip().splitlines() or [""])[0]
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return Rejection(UNEXPECTED, detail)

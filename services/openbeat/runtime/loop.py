@@ -32,6 +32,7 @@ from kafka.structs import OffsetAndMetadata
 
 from openbeat.runtime.clients import make_consumer, make_producer
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
+from openbeat.runtime.metrics import service_view
 from openbeat.runtime.partitioner import CachingPartitioner
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ class LoopConfig:
     # Past this long without any assignment an --until-idle run fails (runtime.idle).
     idle_assignment_timeout_s: float = DEFAULT_ASSIGNMENT_TIMEOUT_S
     producer_options: dict[str, Any] = field(default_factory=dict)
+    # The name the service's metrics carry (runtime.metrics); the group id when empty.
+    service: str = ""
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -210,6 +213,8 @@ def _run(
         group_id=config.group_id,
         instance_id=config.client_id,
     )
+    view = service_view(config.service or config.group_id)
+    view.attach(stats, processor)
     try:
         producer.init_transactions()
         listener = _Listener(processor)
@@ -217,6 +222,7 @@ def _run(
         started = time.monotonic()
         prefetched: _Prefetched | None = None
         while not stop.is_set():
+            view.tick(consumer)
             if prefetched is None:
                 batch = consumer.poll(
                     timeout_ms=config.poll_timeout_ms, max_records=config.max_batch

@@ -170,6 +170,13 @@ class RunSettings(CommonSettings):
         description="`run --until-idle`: how long a service waits for its first partitions "
         "before it fails (seconds)",
     )
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Port of the Prometheus /metrics and the /healthz endpoint of `openbeat run` "
+        "(0: off)",
+    )
 
 
 class PublishSettings(RunSettings):

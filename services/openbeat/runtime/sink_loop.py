@@ -10,6 +10,9 @@ A processor whose checkpoint is large may also offer `flush_in_background()`: it
 it has absorbed and makes that durable on another thread, so the loop keeps polling (and feeds
 keep flowing) while a big state is written. The offsets polled before the snapshot are committed
 only once that background flush has finished; a failed one stops the loop like a failed flush.
+
+A record the processor cannot absorb (it raises) is dead-lettered with the reason and the loop
+goes on (runtime.sink_letters); those dead letters are flushed before any offset is committed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from kafka.structs import OffsetAndMetadata
 from openbeat.runtime.clients import make_consumer
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.loop import LoopStats, StopFlag, _Listener
+from openbeat.runtime.metrics import service_view
+from openbeat.runtime.sink_letters import SinkLetters
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,10 @@ class SinkConfig:
     commit_interval_s: float = 5.0
     until_idle: bool = False
     idle_assignment_timeout_s: float = DEFAULT_ASSIGNMENT_TIMEOUT_S
+    # Where records the processor cannot absorb go (runtime.sink_letters); None: only counted.
+    deadletter_topic: str | None = None
+    # The name the service's metrics carry (runtime.metrics); the group id when empty.
+    service: str = ""
 
 
 def run_sink_loop(
@@ -78,6 +87,9 @@ def run_sink_loop(
         group_id=config.group_id,
         instance_id=config.client_id,
     )
+    letters = SinkLetters(config.bootstrap, config.client_id, config.deadletter_topic)
+    view = service_view(config.service or config.group_id)
+    view.attach(stats, processor, letters)
     pending: dict[TopicPartition, int] = {}
     # Background flushes not yet committed, oldest first, with the offsets they cover.
     in_flight: list[tuple[Future[None], dict[TopicPartition, int]]] = []
@@ -90,6 +102,7 @@ def run_sink_loop(
         # next owner from the last commit, which changes nothing (absorbing is idempotent).
         # Committing from the rebalance listener is not an option: kafka-python 3 runs it on the
         # client's IO thread, which cannot block on a commit.
+        letters.flush()  # dead letters are durable before the offsets that pass them
         owned = consumer.assignment()
         kept = {tp: o for tp, o in offsets.items() if tp in owned}
         if kept:
@@ -136,12 +149,13 @@ def run_sink_loop(
             batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
             for tp, messages in batch.items():
                 for message in messages:
-                    processor.process(message)
+                    letters.process(processor, message)
                 pending[tp] = messages[-1].offset + 1
                 stats.consumed += len(messages)
             if batch:
                 processor.after_batch()
             settle(wait=False)
+            view.tick(consumer)
             if time.monotonic() - last_commit >= config.commit_interval_s:
                 checkpoint()
                 last_commit = time.monotonic()
@@ -160,4 +174,5 @@ def run_sink_loop(
         commit(final=True)
     finally:
         consumer.close(autocommit=False)
+        letters.close()
     return stats

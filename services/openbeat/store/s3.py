@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from openbeat.runtime.health import HEALTH
 from openbeat.store.base import (
     ObjectInfo,
     ObjectNotFound,
@@ -119,7 +121,16 @@ class S3Store:
     # -- retries -------------------------------------------------------------------------------
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run `fn`, retrying transient failures with jittered exponential backoff."""
+        """Run `fn`, retrying transient failures with jittered exponential backoff.
+
+        While it retries, the process is unhealthy (runtime.health: /healthz says 503 and names
+        the call); every retry counts in openbeat_store_retries_total.
+        """
+        fault = f"store:{id(self):x}:{threading.get_ident()}"
+        with HEALTH.watching(fault):
+            return self._retrying(what, fn, fault)
+
+    def _retrying(self, what: str, fn: Callable[[], T], fault: str) -> T:
         deadline = time.monotonic() + self.retry_deadline_s
         attempt = 0
         while True:
@@ -142,6 +153,11 @@ class S3Store:
                     f"{attempt} attempts: {error}"
                 ) from error
             logger.warning("%s failed (%s); retry %d in %.1f s", what, error, attempt, delay)
+            HEALTH.store_retry()
+            HEALTH.begin(
+                fault,
+                f"{what} on s3://{self.bucket}/{self.prefix} failing, retry {attempt}: {error}",
+            )
             time.sleep(delay)
 
     # -- writes --------------------------------------------------------------------------------
