@@ -15,7 +15,6 @@ import math
 import re
 from collections.abc import Mapping as AnyMapping
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from openbeat.contracts.jurisdiction import AmbiguousTimeError, Jurisdiction
@@ -32,6 +31,12 @@ def apply_rule(
     rule: FieldRule, row: AnyMapping[str, Any], mapping: Mapping, zone: Jurisdiction, field: str
 ) -> Any:
     """The typed value of `field` for one source row (None when empty); raises RowError."""
+    if _is_plain(rule):  # most of a mapping: a text column as it is; the general path below
+        cell = row.get(rule.column)  # type: ignore[arg-type]
+        if type(cell) is str:
+            text = cell.strip()
+            if text and text not in mapping.null_values:
+                return text
     value = _source_value(rule, row, mapping)
     if isinstance(value, str) and value:
         value = _reshape_text(rule, value, field)
@@ -57,6 +62,25 @@ def apply_rule(
 
 
 _MISSING = object()
+# Per rule (by id, the rule kept beside the answer so the id is never reused): whether it is a
+# text column used as it is (no regex, replace, map or fallback), the common case worth a
+# shortcut that returns exactly what the general path would.
+_PLAIN: dict[int, tuple[FieldRule, bool]] = {}
+
+
+def _is_plain(rule: FieldRule) -> bool:
+    known = _PLAIN.get(id(rule))
+    if known is None:
+        plain = (
+            rule.column is not None
+            and rule.type == "string"
+            and rule.regex is None
+            and not rule.replace
+            and rule.map is None
+            and rule.fallback is None
+        )
+        known = _PLAIN[id(rule)] = (rule, plain)
+    return known[1]
 
 
 def _source_value(rule: FieldRule, row: AnyMapping[str, Any], mapping: Mapping) -> Any:
@@ -186,11 +210,33 @@ def _to_datetime(rule: FieldRule, value: Any, zone: Jurisdiction, field: str) ->
         return _EPOCH + timedelta(milliseconds=value)
     else:
         text = str(value).strip()
-        try:
-            moment = _parse_time(text, rule.format)
-        except ValueError:
-            wanted = rule.format or "ISO 8601"
-            raise RowError("invalid_timestamp", field, f"{text!r} is not a {wanted} time") from None
+        key = (text, rule.format, rule.timezone, rule.ambiguous, zone.timezone)
+        known = _TIMES.get(key)
+        if known is None:
+            if len(_TIMES) >= _TIMES_KEPT:
+                _TIMES.clear()
+            known = _TIMES[key] = _text_time(rule, text, zone, field)
+        return known
+    return _aware(rule, moment, zone, field)
+
+
+# Text times already converted, by (text, format, zone rule, ambiguous choice, zone): an export
+# repeats its times (every midnight, a nightly edit time, occurred and reported from one
+# column), and parsing plus the zone lookup is the dearest step of a row. Failures are not kept.
+_TIMES: dict[tuple[str, str | None, str, str, str], datetime] = {}
+_TIMES_KEPT = 1 << 16
+
+
+def _text_time(rule: FieldRule, text: str, zone: Jurisdiction, field: str) -> datetime:
+    try:
+        moment = _parse_time(text, rule.format)
+    except ValueError:
+        wanted = rule.format or "ISO 8601"
+        raise RowError("invalid_timestamp", field, f"{text!r} is not a {wanted} time") from None
+    return _aware(rule, moment, zone, field)
+
+
+def _aware(rule: FieldRule, moment: datetime, zone: Jurisdiction, field: str) -> datetime:
     if moment.tzinfo is None:
         if rule.timezone == "utc":
             return moment.replace(tzinfo=UTC)
@@ -201,11 +247,8 @@ def _to_datetime(rule: FieldRule, value: Any, zone: Jurisdiction, field: str) ->
     return moment.astimezone(UTC)
 
 
-@lru_cache(maxsize=1 << 16)
 def _parse_time(text: str, fmt: str | None) -> datetime:
-    """Text to datetime (ValueError when it is not one). Cached: an export repeats its times
-    (every midnight, a nightly edit time, occurred and reported from one column), and strptime
-    is the dearest step of a row."""
+    """Text to datetime (ValueError when it is not one)."""
     if fmt is None or fmt == "iso":
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     return datetime.strptime(text, fmt)
