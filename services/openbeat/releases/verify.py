@@ -483,4 +483,9 @@ def _scan_object(store: ObjectStore, key: str, scan: _Scan) -> None:
             return
         scan.texts(key, [json.dumps(r, default=str, ensure_ascii=False) for r in records])
         return
-    scan.texts(key, [data.decode("utf-8", errors="replace")])
+    text = data.decode("utf-8", errors="replace")
+    if key.endswith(".ics"):
+        # RFC 5545 folds long lines (CRLF + one space); scan the unfolded text, else a fold
+        # after a digit glues it to the next line's block ('1' + '10XX N 63RD PL').
+        text = text.replace("\r\n ", "").replace("\r\n\t", "")
+    scan.texts(key, [text])
