@@ -68,8 +68,8 @@ def _messages() -> list[FakeMessage]:
 
 def _flat(outs: Any) -> list[tuple[Any, ...]]:
     return [
-        (topic, value, key, list(headers), partition)
-        for topic, value, key, headers, partition in outs
+        (topic, value, key, list(headers), partition, timestamp_ms)
+        for topic, value, key, headers, partition, timestamp_ms in outs
     ]
 
 

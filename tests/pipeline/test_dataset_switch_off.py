@@ -33,7 +33,14 @@ def test_switched_off_datasets_are_neither_released_nor_listed(tmp_path: Path) -
         noise_secret=b"unit",
         disabled=frozenset({"community-reports", "engagement-events", "engagement-summary"}),
     )
-    assert releaser.enabled == ["districts", "incident-counts", "incidents", "offense-codes"]
+    assert releaser.enabled == [
+        "districts",
+        "incident-counts",
+        "incident-counts-monthly",
+        "incident-counts-weekly",
+        "incidents",
+        "offense-codes",
+    ]
     with pytest.raises(ReleaseError, match="OPENBEAT_DATASETS_OFF"):
         releaser.cut(["community-reports"], CUTOFF)
     results = releaser.cut(["incidents", "offense-codes", "districts"], CUTOFF)

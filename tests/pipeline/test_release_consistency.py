@@ -21,7 +21,8 @@ from openbeat.store import LocalStore
 
 NAMES = TopicNames("unitrel")
 DAY = date(2026, 11, 20)
-CUTOFF = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# Publication delay (7 days) plus the settle delay (7 days) after DAY is over.
+CUTOFF = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 
 def _incident(n: int, category: str = "theft", district: str = "D1") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from openbeat.contracts.examples import (
 )
 from openbeat.privacy.anonymize import AnonymizeContext, AnonymizeError, Output, anonymize
 from openbeat.privacy.grid import is_cell_centre
+from openbeat.privacy.withdrawal import resolve
 
 Make = Callable[..., AnonymizeContext]
 
@@ -34,8 +35,9 @@ def check_shape(outputs: list[Output]) -> None:
         assert out.full_name.startswith(f"openbeat.{out.channel}.")
 
 
-def only(outputs: list[Output], channel: str) -> list[dict[str, Any]]:
-    return [o.record for o in outputs if o.channel == channel]
+def only(outputs: list[Output], channel: str, was_public: bool = False) -> list[dict[str, Any]]:
+    """Records sent on `channel` for an event whose earlier revisions were (not) public."""
+    return [o.record for o in resolve(outputs, was_public) if o.channel == channel]
 
 
 def test_public_incident(ctx: AnonymizeContext) -> None:
@@ -100,7 +102,10 @@ def test_withheld_revision_retracts_earlier_public_revision_without_leaking(
     first = anonymize("incident", example_incident(), ctx)[0].record
     later = anonymize("incident", example_incident(revision=3, confidential=True), ctx)
     check_shape(later)
-    [marker] = only(later, "public")
+    assert only(later, "public") == []  # never public before: nothing public at all
+    [marker] = only(later, "public", was_public=True)
+    [uncounted] = only(later, "restricted", was_public=True)
+    assert uncounted["withdrawn"] is True  # once public, never counted as withheld again
     assert marker["public_id"] == first["public_id"]
     assert marker["withdrawn"] is True and marker["revision"] == 3
     other = anonymize(
@@ -117,12 +122,28 @@ def test_withheld_revision_retracts_earlier_public_revision_without_leaking(
         ),
         ctx,
     )
-    [other_marker] = only(other, "public")
+    [other_marker] = only(other, "public", was_public=True)
     # Two unrelated withheld incidents give markers that differ in public_id and revision only.
     strip = {"public_id", "revision"}
     assert {k: v for k, v in marker.items() if k not in strip} == {
         k: v for k, v in other_marker.items() if k not in strip
     }
+
+
+def test_unfounded_incidents_leave_by_the_same_path_and_are_not_counted(
+    ctx: AnonymizeContext, make_ctx: Make
+) -> None:
+    withheld = anonymize("incident", example_incident(revision=2, confidential=True), ctx)
+    unfounded = anonymize("incident", example_incident(revision=2, status="unfounded"), ctx)
+    assert only(unfounded, "public") == []  # never public: nothing about it, ever
+    [marker] = only(unfounded, "public", was_public=True)
+    assert marker == only(withheld, "public", was_public=True)[0]  # the marker says not why
+    for was_public in (False, True):
+        assert [r["withdrawn"] for r in only(unfounded, "restricted", was_public)] == [True]
+    kept = anonymize(
+        "incident", example_incident(status="unfounded"), make_ctx(publish_unfounded=True)
+    )
+    assert only(kept, "public")[0]["status"] == "unfounded"
 
 
 def test_public_revision_uncounts_an_earlier_withheld_one(ctx: AnonymizeContext) -> None:
@@ -227,10 +248,11 @@ def test_a_private_venue_name_is_not_published(ctx: AnonymizeContext) -> None:
 
 
 def test_private_events_are_not_published(ctx: AnonymizeContext) -> None:
-    assert anonymize("engagement", example_engagement(public=False), ctx) == []
+    assert resolve(anonymize("engagement", example_engagement(public=False), ctx), False) == []
     outputs = anonymize("engagement", example_engagement(public=False, revision=2), ctx)
     check_shape(outputs)
-    [marker] = outputs
+    assert resolve(outputs, was_public=False) == []
+    [marker] = resolve(outputs, was_public=True)
     assert marker.record["withdrawn"] is True
     assert marker.record["venue"] is None and marker.record["partners"] == []
     assert marker.record["starts_at"] == datetime(1970, 1, 1, tzinfo=UTC)

@@ -21,7 +21,10 @@ def test_shipped_defaults_match_spec_4() -> None:
     assert policy.k == 5
     assert policy.grid_cell_m == 250
     assert policy.time_truncation == "hour"
-    assert policy.publication_delay_days == 0
+    # Issue 9: row-level incidents after 7 days (as Chicago), periods sealed 7 days after close.
+    assert policy.publication_delay_days == 7
+    assert policy.settle_days == 7
+    assert policy.publish_unfounded is False
     assert policy.publish_report_text is False
     assert policy.withhold.juvenile and policy.withhold.confidential
     assert policy.differential_privacy.enabled is False

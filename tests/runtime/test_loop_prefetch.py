@@ -106,7 +106,7 @@ class Outputs(Iterator[Iterable[OutTuple]]):
         if not self.pending:
             raise StopIteration
         self.events.log.append(f"check {self.pending.pop(0).offset}")
-        return [("out", b"v", None, (), None)]
+        return [("out", b"v", None, (), None, None)]
 
     def close(self) -> None:
         self.events.log.append(f"closed {self.first}")

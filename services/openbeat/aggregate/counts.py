@@ -60,6 +60,7 @@ __all__ = [
     "WITHHELD",
     "engagement_summary",
     "incident_counts",
+    "sealed_incident_rows",
     "split_withheld",
 ]
 
@@ -156,4 +157,44 @@ def incident_counts(
 
     rows.sort(key=lambda row: (row["date"], row["district"], row["category"]))
     logger.debug("incident counts: %d rows (k=%d, margins=%s)", len(rows), k, margins)
+    return rows
+
+
+def sealed_incident_rows(
+    state: AggregateState,
+    k: int,
+    *,
+    start: date | None,
+    end: date,
+    noise: NoiseConfig | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of the sealed ledger for days in [start, end]: each cell's shown `value` and
+    whether it is suppressed, plus a citywide withheld row for **every** day.
+
+    The citywide row is there every day, its count shown only when at least k (0 is hidden
+    like 1..k-1), so its presence never depends on a suppressed value (issue 9). With start
+    None the range begins at the first day with any incident. `value` is private (the
+    ledger's); `sealing.published_counts` makes the published rows.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    shown, moved = _shown_cells(state, k, start, end, noise)
+    days = {key[0] for key in shown} | set(moved)
+    if start is None and not days:
+        return []
+    first = start.toordinal() if start is not None else min(days)
+    rows = [
+        {**_row(day, district, category, value, value < k), "value": value}
+        for (day, district, category), value in shown.items()
+    ]
+    for day in range(first, end.toordinal() + 1):
+        count = moved.get(day, 0)
+        published = count
+        if count and noise is not None:
+            published = noisy_count(noise, f"incident-withheld|{day}", count)
+        hidden = count < k or published < k
+        rows.append({**_row(day, CITYWIDE, WITHHELD, published, hidden), "value": published})
+    for row in rows:
+        del row["count"]
+    rows.sort(key=lambda row: (row["date"], row["district"], row["category"]))
     return rows

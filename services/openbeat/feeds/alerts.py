@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -158,11 +158,15 @@ class AlertState:
         rules: AlertRules,
         district_names: Mapping[str, str] | None = None,
         messages: Messages | None = None,
+        detail_through: date | None = None,
     ) -> FeedItems:
         """The current items of every feed at `now` (an aware datetime).
 
         `district_names` maps district ids to the names shown in texts (ids when absent);
         `messages` is the catalogue the texts come from (English when absent).
+        `detail_through` is `Policy.publication_day(now)`: an incident reported later is younger
+        than the publication delay, and its alert carries at most its district, category and
+        hour (no block, no point, no offense code); None shows every detail.
         """
         m = messages or load_messages("en")
         if now.tzinfo is None:
@@ -185,7 +189,10 @@ class AlertState:
                 and record["category"] in categories
                 and record["status"] not in excluded
             ):
-                alerts.append(incident_item(record, rules, names, self._zone, m))
+                detailed = detail_through is None or (
+                    record.get("reported_date", "9999") <= detail_through.isoformat()
+                )
+                alerts.append(incident_item(record, rules, names, self._zone, m, detailed))
         for district_times in times.values():
             district_times.sort()
         for spike in detect_spikes(times, now, rules.spike):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.feeds.alerts import AlertState
@@ -45,12 +45,18 @@ class FeedObject:
 
 
 def feed_objects(
-    state: AlertState, now: datetime, rules: AlertRules, jurisdiction: Jurisdiction
+    state: AlertState,
+    now: datetime,
+    rules: AlertRules,
+    jurisdiction: Jurisdiction,
+    detail_through: date | None = None,
 ) -> list[FeedObject]:
-    """Every feed object at `now`, in a fixed order (alerts, districts by id, meetings)."""
+    """Every feed object at `now`, in a fixed order (alerts, districts by id, meetings).
+
+    `detail_through`: see `AlertState.items` (the policy's publication day)."""
     names = {d.id: d.name for d in jurisdiction.districts}
     messages = load_messages(jurisdiction.language)
-    items = state.items(now, rules, names, messages)
+    items = state.items(now, rules, names, messages, detail_through)
     # The rules' language tag (en-us) when it is the jurisdiction's language, else the latter.
     language = rules.language
     if language.split("-")[0].lower() != jurisdiction.language:

@@ -135,6 +135,7 @@ def normalize_incident(record: Mapping[str, Any], zone: ZoneInfo) -> dict[str, A
         location_precision=precision,
         status=_text(record, "status", optional=True) or "",
         occurred_date=occurred_date.isoformat(),
+        reported_date=_date(_field(record, "reported_date"), "reported_date").isoformat(),
         occurred_hour=None if hour is None else _iso(hour),
         t=event.timestamp(),
     )

@@ -42,12 +42,16 @@ def incident_item(
     names: Mapping[str, str],
     zone: ZoneInfo,
     m: Messages = ENGLISH,
+    detailed: bool = True,
 ) -> FeedItem:
-    """An alert for one incident in an alert category."""
+    """An alert for one incident in an alert category.
+
+    Not `detailed` (younger than the publication delay): district, category and hour only.
+    """
     district = record["district"]
     place_name = names.get(district, district)
     category = m.label("category", record["category"])
-    block = record["block"]
+    block = record["block"] if detailed else None
     where = f"{block}, {place_name}" if block else place_name
     event = _at(record["t"])
     if record["occurred_hour"] is None:
@@ -55,10 +59,10 @@ def incident_item(
     else:
         when = m.text("feed.occurred_around", time=_local(event, zone))
     status = ""
-    if record["status"]:
+    if record["status"] and detailed:
         status = m.text("feed.status_sentence", status=m.label("status", record["status"]))
     point = None
-    if record["latitude"] is not None and record["longitude"] is not None:
+    if detailed and record["latitude"] is not None and record["longitude"] is not None:
         point = (record["latitude"], record["longitude"])
     return FeedItem(
         guid=item_guid("incident", record["public_id"]),
@@ -73,8 +77,17 @@ def incident_item(
         updated=event,
         district=district,
         point=point,
-        facts=record,
+        facts=record if detailed else _young_facts(record),
     )
+
+
+# What an alert may say of an incident younger than the publication delay (issue 9, item 4):
+# its id (for the page link), district, category and hour; nothing finer.
+_YOUNG_FACTS = ("public_id", "district", "category", "occurred_date", "occurred_hour", "t")
+
+
+def _young_facts(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: record[k] for k in _YOUNG_FACTS if k in record}
 
 
 def spike_item(

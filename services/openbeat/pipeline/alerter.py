@@ -28,6 +28,7 @@ from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.feeds import AlertRules, AlertState, feed_objects
 from openbeat.feeds.alerts import STATE_FORMAT
 from openbeat.pipeline.public_input import decode_topic_record
+from openbeat.privacy.policy import Policy, load_policy
 from openbeat.runtime.topics import TopicNames
 from openbeat.site.publisher import SiteRebuilder
 from openbeat.store import ObjectNotFound, ObjectStore
@@ -50,10 +51,14 @@ class AlerterProcessor:
         private: ObjectStore,
         rules: AlertRules,
         jurisdiction: Jurisdiction,
+        policy: Policy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         site: SiteRebuilder | None = None,
     ) -> None:
         self.names = names
+        # The publication delay (Policy.publication_day): younger incidents alert without
+        # block or point. The shipped default policy when none is given.
+        self.policy = policy if policy is not None else load_policy()
         self.schemas = schemas
         self.store = store  # the public root: feeds only
         self.private = private  # the checkpoint
@@ -134,7 +139,9 @@ class AlerterProcessor:
     def write_feeds(self) -> list[str]:
         """Put every feed object whose bytes changed; return their keys."""
         changed = []
-        for obj in feed_objects(self.state, self.clock(), self.rules, self.jurisdiction):
+        now = self.clock()
+        detail = self.policy.publication_day(now, self.jurisdiction.zone)
+        for obj in feed_objects(self.state, now, self.rules, self.jurisdiction, detail):
             if self._current(obj.key) == obj.data:
                 continue
             self.store.put(obj.key, obj.data, obj.content_type, obj.cache_control)

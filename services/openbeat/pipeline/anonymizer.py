@@ -39,7 +39,7 @@ from openbeat.pipeline.prepare import (
     prepare_chunk,
     raw_message,
 )
-from openbeat.pipeline.revisions import RevisionState, restore_partition
+from openbeat.pipeline.revisions import RevisionState, changelog_value, restore_partition
 from openbeat.privacy.policy import Policy
 from openbeat.runtime.loop import Out, OutTuple
 from openbeat.runtime.topics import TopicNames
@@ -68,6 +68,20 @@ def _chunks(messages: Sequence[RawMessage]) -> list[Sequence[RawMessage]]:
         step = FIRST_CHUNK if len(cuts) <= 2 else CHUNK
         cuts.append(min(len(messages), cuts[-1] + step))
     return [messages[a:b] for a, b in pairwise(cuts)]
+
+
+def _with_withdrawal(
+    outs: Sequence[OutTuple], extra: Sequence[OutTuple], was_public: bool
+) -> Sequence[OutTuple]:
+    """The outputs of an accepted revision (privacy.withdrawal): the changelog entry (first)
+    says whether the event has been public so far, then the outputs its history selects."""
+    if not was_public and not extra:
+        return outs
+    first = outs[0]
+    revision, _, flag = (first[1] or b"").decode().partition(":")
+    value = changelog_value(int(revision), was_public or flag == "1")
+    entry = Out(first[0], value, first[2], first[3], first[4], first[5])
+    return [entry, *outs[1:], *extra]
 
 
 # The anonymizer's pool: chunks of (now, messages) in, their `Prepared` out.
@@ -206,7 +220,7 @@ class AnonymizerProcessor:
 
     def _apply(self, message: RawMessage, prepared: Prepared | WirePrepared) -> Sequence[OutTuple]:
         """The revision check, in input order; the counts; the outputs to send."""
-        outs, state_key, kind, revision, rejection, published, restricted = prepared
+        outs, state_key, kind, revision, rejection, published, restricted = prepared[:7]
         if state_key is not None:
             slot = (kind, message[1])
             seen = self.revisions.current(slot, state_key)
@@ -214,10 +228,14 @@ class AnonymizerProcessor:
                 self.counts.superseded += 1
                 return ()
             if rejection is None:
-                self.revisions.accept(slot, state_key, revision)
+                if_was_public, if_never_public, public_now = prepared[7:10]
+                was_public = self.revisions.was_public(slot, state_key)
+                self.revisions.accept(slot, state_key, revision, public_now)
                 self.counts.published += published
                 self.counts.restricted += restricted
-                return outs
+                return _with_withdrawal(
+                    outs, if_was_public if was_public else if_never_public, was_public
+                )
         code = rejection or "unknown"
         self.rejections[code] = self.rejections.get(code, 0) + 1
         logger.info("dead-lettered %s[%d]@%d: %s", message[0], message[1], message[2], code)

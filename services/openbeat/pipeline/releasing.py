@@ -3,8 +3,10 @@
 "As of a cutoff" means: row-level datasets hold the latest revision of every record whose
 reference time (reported date, submission hour) is before the cutoff less the policy's
 publication delay; upcoming engagement events are included (announcing them is the point);
-aggregates cover complete days up to the same point, counting the public records of the very
-parts the row-level datasets are cut from. The same cutoff and input give the same bytes.
+aggregates are **sealed** (`aggregate.sealing`): a period is published once it has closed plus
+the policy's settle_days before the publication cutoff, computed then from the public records of
+the very parts the row-level datasets are cut from and the aggregator's restricted state, kept in
+the sealed ledger (`pipeline.sealed`) and copied unchanged into every later release.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from openbeat.aggregate.counts import engagement_summary, incident_counts
+from openbeat.aggregate.counts import engagement_summary, sealed_incident_rows
 from openbeat.aggregate.noise import NoiseConfig
+from openbeat.aggregate.periods import Grain, is_late, last_sealed_day, period_of
+from openbeat.aggregate.sealing import Sealed, coarser_counts, published_counts, seal
 from openbeat.aggregate.state import PUBLIC_ENGAGEMENTS, PUBLIC_INCIDENTS, AggregateState
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.offenses import load_offense_table
 from openbeat.pipeline.aggregator import CHECKPOINT_KEY, load_aggregate_state
+from openbeat.pipeline.sealed import load_sealed, save_sealed
 from openbeat.privacy.policy import Policy
 from openbeat.releases import (
     DATASET_SOURCES,
@@ -42,7 +47,13 @@ from openbeat.store import ObjectNotFound, ObjectStore
 logger = logging.getLogger(__name__)
 
 ROW_DATASETS = ("incidents", "community-reports", "engagement-events")
-AGGREGATE_DATASETS = ("incident-counts", "engagement-summary")
+# Incident counts at three grains, all from the one sealed daily ledger.
+INCIDENT_COUNT_GRAINS: dict[str, Grain] = {
+    "incident-counts": "day",
+    "incident-counts-weekly": "week",
+    "incident-counts-monthly": "month",
+}
+AGGREGATE_DATASETS = (*INCIDENT_COUNT_GRAINS, "engagement-summary")
 REFERENCE = REFERENCE_DATASETS  # offense-codes, districts: from the shipped table and the city
 
 
@@ -133,6 +144,7 @@ class Releaser:
     def _until(
         self, dataset: str, rows: Iterable[dict[str, Any]], until: datetime
     ) -> Iterator[dict[str, Any]]:
+        # `until` is already the publication cutoff; its local date is THE row-level rule.
         local_day = until.astimezone(self.jurisdiction.zone).date()
         for row in rows:
             if dataset == "incidents" and row["reported_date"] > local_day:
@@ -148,14 +160,20 @@ class Releaser:
         Taking the public side from staging (with the same cutoff rule as the `incidents` rows)
         means "aggregate cell minus public rows in it" is exactly the withheld part the
         suppression rules protected, even while the aggregator and the publisher run at
-        different speeds.
+        different speeds. A late public incident (`periods.is_late`) is not counted: its day
+        was sealed before it was reported.
         """
         state = load_aggregate_state(self.private, self.names)
         staged = AggregateState()
         local_day = until.astimezone(self.jurisdiction.zone).date()
+        settle = self.policy.settle_days
         for item in read_staged(self.private, DATASET_SOURCES["incidents"]):
             record = item.record
-            if record.get("withdrawn") or record["reported_date"] <= local_day:
+            if record.get("withdrawn"):
+                staged.add(PUBLIC_INCIDENTS, record)
+            elif record["reported_date"] <= local_day:
+                if is_late(record["occurred_date"], record["reported_date"], settle):
+                    record = {**record, "withdrawn": True}  # never counted, whatever came before
                 staged.add(PUBLIC_INCIDENTS, record)
         for item in read_staged(self.private, DATASET_SOURCES["engagement-events"]):
             staged.add(PUBLIC_ENGAGEMENTS, item.record)
@@ -163,23 +181,69 @@ class Releaser:
             state.tables[channel] = staged.tables[channel]
         return state
 
-    def _aggregate_rows(self, dataset: str, until: datetime) -> list[dict[str, Any]]:
-        state = self.aggregate_state(until)
-        end = until.astimezone(self.jurisdiction.zone).date() - timedelta(days=1)
+    def _sealed(self, dataset: str, grain: Grain, until: datetime) -> Sealed:
+        """The dataset's ledger, with every period newly closed and settled sealed into it."""
+        ledger = load_sealed(self.private, dataset, grain)
+        until_day = until.astimezone(self.jurisdiction.zone).date()
+        k = self.policy.k
+        cache: list[AggregateState] = []
+
+        def state() -> AggregateState:
+            if not cache:
+                cache.append(self.aggregate_state(until))
+            return cache[0]
+
         if dataset == "incident-counts":
             noise = None
             if self.policy.differential_privacy.enabled:
                 noise = NoiseConfig(
                     epsilon=self.policy.differential_privacy.epsilon, secret=self.noise_secret
                 )
-            return incident_counts(state, self.policy.k, end=end, noise=noise)
-        return engagement_summary(
-            state,
-            self.policy.k,
-            tz=self.jurisdiction.zone,
-            districts=sorted(self.jurisdiction.district_ids),
-            end=end,
-        )
+            new = seal(
+                ledger,
+                until_day=until_day,
+                settle_days=self.policy.settle_days,
+                compute=lambda s, e: sealed_incident_rows(state(), k, start=s, end=e, noise=noise),
+                period_key=lambda row: row["date"].isoformat(),
+            )
+        else:
+            new = seal(
+                ledger,
+                until_day=until_day,
+                settle_days=self.policy.settle_days,
+                compute=lambda s, e: engagement_summary(
+                    state(),
+                    k,
+                    tz=self.jurisdiction.zone,
+                    districts=sorted(self.jurisdiction.district_ids),
+                    start=s,
+                    end=e,
+                ),
+                period_key=lambda row: str(row["iso_week"]),
+            )
+        save_sealed(self.private, dataset, ledger, new)
+        return ledger
+
+    def _aggregate_rows(self, dataset: str, until: datetime) -> list[dict[str, Any]]:
+        """Sealed rows only, of the periods already settled as of this cutoff."""
+        until_day = until.astimezone(self.jurisdiction.zone).date()
+        through = last_sealed_day(until_day, self.policy.settle_days)
+        if dataset in INCIDENT_COUNT_GRAINS:
+            daily = self._sealed("incident-counts", "day", until)
+            grain = INCIDENT_COUNT_GRAINS[dataset]
+            if grain == "day":
+                return [r for r in published_counts(daily.rows()) if r["date"] <= through]
+            return [
+                r
+                for r in coarser_counts(daily, grain, self.policy.k)
+                if period_of(grain, r["period_start"]).last <= through
+            ]
+        weekly = self._sealed(dataset, "week", until)
+        return [
+            r
+            for r in weekly.rows()
+            if date.fromisocalendar(int(r["iso_week"][:4]), int(r["iso_week"][6:]), 7) <= through
+        ]
 
 
 def describe(result: ReleaseResult) -> list[str]:

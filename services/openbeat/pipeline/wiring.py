@@ -97,6 +97,7 @@ def build_alerter(settings: AlerterSettings) -> SinkProcessor:
     from openbeat.contracts.offenses import load_offense_table
     from openbeat.feeds import load_alert_rules
     from openbeat.pipeline.alerter import AlerterProcessor
+    from openbeat.privacy.policy import load_policy
     from openbeat.runtime.topics import TopicNames
     from openbeat.store import open_stores
 
@@ -114,6 +115,7 @@ def build_alerter(settings: AlerterSettings) -> SinkProcessor:
         rules=rules,
         jurisdiction=jurisdiction,
         site=site_rebuilder(settings, stores.public, jurisdiction),
+        policy=load_policy(settings.policy),
     )
 
 

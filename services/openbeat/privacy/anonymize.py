@@ -6,17 +6,14 @@ someone decides otherwise here. Enumerated values (status, channel, kind, catego
 checked against closed lists; agency ids become keyed pseudonyms; addresses become hundred blocks
 or intersections; points become grid-cell centres; times are truncated.
 
-An incident with several offenses (raw v3) is published and counted under its primary offense
-(`OffenseTable.primary`, the most serious) with its offense count, and is sensitive or withheld
-when ANY of its offenses or flags says so.
+An incident with several offenses is published and counted under its primary (most serious)
+offense with its offense count; it is sensitive or withheld when ANY offense or flag says so.
 
 Withheld incidents (juvenile, confidential) go to the restricted channel only, for aggregates.
-Because a record's earlier revision may have been published, a withheld revision > 1 also emits
-a public *withdrawn marker* for the same public_id. A marker must not tell the public anything
-about the withheld incident (its category, date or district would let a reader difference the
-aggregates), so every field except public_id and revision is a neutral constant: see
-`_withdrawn_incident`. Conversely a public revision > 1 emits a restricted WithheldIncident with
-withdrawn=True, so the aggregator stops counting an earlier withheld revision twice.
+Every way out of the public datasets (withheld, unfounded, made private) is the one path of
+`privacy.withdrawal`: a neutral withdrawn marker, sent only if an earlier revision was public
+(`Output.when`, resolved by the revision check). A public revision > 1 also sends an uncounted
+WithheldIncident, so the aggregator stops counting an earlier withheld revision.
 
 Failures are values for the shell: `AnonymizeError(code, detail)` means "dead-letter this".
 """
@@ -44,6 +41,14 @@ from openbeat.privacy.grid import snap
 from openbeat.privacy.policy import Policy, slug
 from openbeat.privacy.pseudonym import pseudonym
 from openbeat.privacy.redact import looks_like_organization, redact_text
+from openbeat.privacy.withdrawal import (
+    WITHDRAWN_DATE,
+    WITHDRAWN_TEXT,
+    WITHDRAWN_TIME,
+    When,
+    engagement_marker,
+    incident_marker,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +58,7 @@ PUBLIC_ENGAGEMENT = "openbeat.public.PublicEngagement"
 WITHHELD_INCIDENT = "openbeat.restricted.WithheldIncident"
 SURVEY_RESPONSE_RECORD = "openbeat.restricted.SurveyResponse"
 
-# Neutral constants of withdrawn markers: the same for every marker, so a marker carries nothing
-# but "this public_id is gone". Readers drop withdrawn public_ids and never display markers.
-WITHDRAWN_TEXT = "withdrawn"
-WITHDRAWN_DATE = date(1970, 1, 1)
-WITHDRAWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = ["WITHDRAWN_DATE", "WITHDRAWN_TEXT", "WITHDRAWN_TIME", "Output", "anonymize"]
 
 Channel = Literal["public", "restricted"]
 
@@ -73,12 +74,14 @@ class AnonymizeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One record to produce: its channel, Avro full name, Kafka key (district id) and value."""
+    """One record to produce: its channel, Avro full name, Kafka key (district id) and value;
+    `when` says whether it depends on an earlier revision having been public (withdrawal)."""
 
     channel: Channel
     full_name: str
     key: str
     record: dict[str, Any]
+    when: When = "always"
 
 
 @dataclass(frozen=True)
@@ -153,11 +156,21 @@ def _incident(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
         "occurred_date": occurred_date,
         "district": district,
     }
-    if withheld:
-        outputs = [Output("restricted", WITHHELD_INCIDENT, district, counted)]
-        if revision > 1:
-            outputs.append(_withdrawn_incident(public_id, revision, ctx))
-        return outputs
+    unfounded = status == "unfounded" and not policy.publish_unfounded
+    if withheld or unfounded:
+        # One path out (privacy.withdrawal): a marker only if it was public; once public, never
+        # counted as withheld again; unfounded incidents are not counted at all.
+        uncounted, restricted = {**counted, "withdrawn": True}, WITHHELD_INCIDENT
+        if unfounded:
+            return [
+                _withdrawn_incident(public_id, revision, ctx),
+                Output("restricted", restricted, district, uncounted),
+            ]
+        return [
+            _withdrawn_incident(public_id, revision, ctx),
+            Output("restricted", restricted, district, uncounted, "was_public"),
+            Output("restricted", restricted, district, counted, "never_public"),
+        ]
 
     if sensitive or "incident.address" in ctx.dropped:
         block, precision = None, "district"
@@ -193,26 +206,9 @@ def _incident(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
 
 
 def _withdrawn_incident(public_id: str, revision: int, ctx: AnonymizeContext) -> Output:
-    """A public marker retracting any earlier public revision, carrying nothing else."""
-    marker = {
-        "public_id": public_id,
-        "revision": revision,
-        "withdrawn": True,
-        "category": WITHDRAWN_TEXT,
-        "offense_code": WITHDRAWN_TEXT,
-        "offense_count": 1,
-        "offense_codes": [],
-        "reported_date": WITHDRAWN_DATE,
-        "occurred_date": WITHDRAWN_DATE,
-        "occurred_hour": None,
-        "block": None,
-        "district": ctx.neutral_district,
-        "latitude": None,
-        "longitude": None,
-        "location_precision": "district",
-        "status": WITHDRAWN_TEXT,
-    }
-    return Output("public", PUBLIC_INCIDENT, ctx.neutral_district, marker)
+    """The public marker retracting earlier public revisions (sent only if there were any)."""
+    marker = incident_marker(public_id, revision, ctx.neutral_district)
+    return Output("public", PUBLIC_INCIDENT, ctx.neutral_district, marker, "was_public")
 
 
 # ---- community reports -------------------------------------------------------------------------
@@ -266,7 +262,7 @@ def _engagement(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
         raise AnonymizeError("unknown_status", f"engagement status {status!r} is not known")
     public_id = pseudonym(ctx.key, "engagement", rec["agency_id"], rec["engagement_id"])
     if not rec.get("public", True):
-        return [_withdrawn_engagement(public_id, revision, ctx)] if revision > 1 else []
+        return [_withdrawn_engagement(public_id, revision, ctx)]
     policy = ctx.policy
     venue = _clean_name(rec.get("venue_name"))
     if "engagement.venue_name" in ctx.dropped or not looks_like_organization(venue or ""):
@@ -315,23 +311,9 @@ def _engagement(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
 
 
 def _withdrawn_engagement(public_id: str, revision: int, ctx: AnonymizeContext) -> Output:
-    """A public marker retracting an event that became non-public, carrying nothing else."""
-    marker = {
-        "public_id": public_id,
-        "revision": revision,
-        "withdrawn": True,
-        "kind": WITHDRAWN_TEXT,
-        "status": WITHDRAWN_TEXT,
-        "starts_at": WITHDRAWN_TIME,
-        "ends_at": None,
-        "district": ctx.neutral_district,
-        "venue": None,
-        "block": None,
-        "attendee_count": None,
-        "partners": [],
-        "topics": [],
-    }
-    return Output("public", PUBLIC_ENGAGEMENT, ctx.neutral_district, marker)
+    """The public marker retracting an event that became non-public (only if it was public)."""
+    marker = engagement_marker(public_id, revision, ctx.neutral_district)
+    return Output("public", PUBLIC_ENGAGEMENT, ctx.neutral_district, marker, "was_public")
 
 
 def _survey_response(

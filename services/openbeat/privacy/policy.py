@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import tomllib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -151,7 +151,14 @@ class Policy(BaseModel):
     # Below 50 m a cell centre is barely coarser than a hundred block's own coordinates.
     grid_cell_m: float = Field(default=250.0, ge=50, le=10_000)
     time_truncation: Literal["hour", "day"] = "hour"
-    publication_delay_days: int = Field(default=0, ge=0, le=365)
+    # Row-level incidents appear this many days after they were reported (Chicago: 7 days), so
+    # a victim's report is not on a public map while the case is fresh; 0 publishes at once.
+    publication_delay_days: int = Field(default=7, ge=0, le=365)
+    # A period (day, week, month) of an aggregate is published once it has closed and this many
+    # days more have passed; its figures are then sealed and never change (aggregate/sealing.py).
+    settle_days: int = Field(default=7, ge=0, le=365)
+    # Unfounded incidents (no offense occurred) leave the public datasets; true keeps them.
+    publish_unfounded: bool = False
     publish_report_text: bool = False
     dropped_fields: tuple[str, ...] = tuple(sorted(FLOOR_DROPPED))
     report_categories: tuple[str, ...] = ("other",)
@@ -197,8 +204,18 @@ class Policy(BaseModel):
         return _frozen(self.dropped_fields)
 
     def publication_cutoff(self, now: datetime) -> datetime:
-        """Records reported after this instant are not published yet (publication delay)."""
+        """Records reported after this instant are not published yet (publication delay).
+
+        THE rule for "old enough to publish at row level": the release builder, the alerter,
+        the sealing of aggregate periods and the verifier all call it.
+        """
         return now - timedelta(days=self.publication_delay_days)
+
+    def publication_day(self, now: datetime, zone: tzinfo) -> date:
+        """The last local reported date published in full at `now` (records carry local
+        reported dates): a row with reported_date <= this day may be published, and an alert
+        may show its block and point; younger ones show at most district, category and hour."""
+        return self.publication_cutoff(now).astimezone(zone).date()
 
     def summary(self) -> dict[str, Any]:
         """JSON-able record of the policy in force, for every release manifest."""

@@ -14,86 +14,43 @@ always a whole hour and its date is the record's local date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import pyarrow as pa
 
-# Timestamps are UTC instants at millisecond precision, matching the Avro timestamp-millis fields.
-TIMESTAMP = pa.timestamp("ms", tz="UTC")
-# The same instant on the jurisdiction's wall clock (no time zone: the zone is in the metadata).
-LOCAL_TIMESTAMP = pa.timestamp("ms")
-STRING_LIST = pa.list_(pa.string())
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    name: str
-    type: pa.DataType
-    description: str
-    nullable: bool = True
-    # A UTC timestamp column this one is the local form of (a local timestamp or a local date),
-    # computed at release time; where that column is empty the row's own value is kept.
-    local_of: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """One dataset: what its rows hold and how it is described to portals."""
-
-    name: str
-    title: str
-    description: str
-    keywords: tuple[str, ...]
-    columns: tuple[ColumnSpec, ...]
-    # Rows are sorted by these columns (time first, then an id) so files are reproducible.
-    sort_key: tuple[str, ...]
-    time_column: str | None  # None for reference tables (offense codes, districts)
-    primary_key: tuple[str, ...]
-    theme: tuple[str, ...] = ("Public Safety",)
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def localized(self, timezone: str) -> DatasetSpec:
-        """The spec with `{tz}` in its descriptions replaced by the time zone's name."""
-        columns = tuple(
-            replace(c, description=c.description.replace("{tz}", timezone)) for c in self.columns
-        )
-        return replace(
-            self, columns=columns, description=self.description.replace("{tz}", timezone)
-        )
-
-    def arrow_schema(self, metadata: dict[str, str] | None = None) -> pa.Schema:
-        """The Parquet schema: typed columns with their description in field metadata."""
-        fields = [
-            pa.field(c.name, c.type, nullable=c.nullable, metadata={"description": c.description})
-            for c in self.columns
-        ]
-        return pa.schema(fields, metadata=metadata)
-
-
-def _c(
-    name: str,
-    type_: pa.DataType,
-    description: str,
-    nullable: bool = True,
-    local_of: str | None = None,
-) -> ColumnSpec:
-    return ColumnSpec(name, type_, description, nullable, local_of)
-
-
-_PUBLIC_ID = "Pseudonymous id (keyed HMAC-SHA256), stable across releases; not the agency's id"
-_BLOCK = (
-    "Hundred block (012XX W MAIN ST) or intersection (MAIN ST / 5TH AVE); "
-    "empty when only the district may be shown"
+from openbeat.releases.aggregate_specs import (
+    ENGAGEMENT_SUMMARY,
+    INCIDENT_COUNTS,
+    INCIDENT_COUNTS_MONTHLY,
+    INCIDENT_COUNTS_WEEKLY,
 )
-_LAT = "Latitude of the centre of the grid cell holding the location (WGS 84); never the point"
-_LON = "Longitude of the centre of the grid cell holding the location (WGS 84); never the point"
-_PRECISION = "How precise the location is: block, intersection or district"
-_DISTRICT = "District id; joins districts.id"
-_AGG_DISTRICT = "District id (joins districts.id), or (citywide) for a row about the whole city"
-_SUPPRESSED = "True when a value in this row is withheld because it rests on fewer than k records"
+from openbeat.releases.spec import (
+    _BLOCK,
+    _DISTRICT,
+    _LAT,
+    _LON,
+    _PRECISION,
+    _PUBLIC_ID,
+    LOCAL_TIMESTAMP,
+    STRING_LIST,
+    TIMESTAMP,
+    ColumnSpec,
+    DatasetSpec,
+    _c,
+)
+
+__all__ = [
+    "DATASETS",
+    "ENGAGEMENT_SUMMARY",
+    "INCIDENT_COUNTS",
+    "INCIDENT_COUNTS_MONTHLY",
+    "INCIDENT_COUNTS_WEEKLY",
+    "LOCAL_TIMESTAMP",
+    "REFERENCE_DATASETS",
+    "STRING_LIST",
+    "TIMESTAMP",
+    "ColumnSpec",
+    "DatasetSpec",
+    "get_dataset",
+]
 
 INCIDENTS = DatasetSpec(
     name="incidents",
@@ -250,66 +207,6 @@ ENGAGEMENT_EVENTS = DatasetSpec(
     theme=("Public Safety", "Community"),
 )
 
-_K = "; null when fewer than k records (see suppressed)"
-
-INCIDENT_COUNTS = DatasetSpec(
-    name="incident-counts",
-    title="Daily incident counts by district and category",
-    description=(
-        "Number of incidents per local day, district and offense category, including withheld "
-        "incidents. Counts resting on fewer than k incidents are suppressed (empty, with "
-        "suppressed = true), and no suppressed cell can be recovered from totals."
-    ),
-    keywords=("police", "incidents", "counts", "aggregate", "public safety"),
-    columns=(
-        _c("date", pa.date32(), "Local date of occurrence ({tz})", nullable=False),
-        _c("district", pa.string(), _AGG_DISTRICT, nullable=False),
-        _c(
-            "category",
-            pa.string(),
-            "Public offense category of the incidents' primary offense (an incident with several "
-            "offenses is counted once, under its most serious); (withheld) on the (citywide) "
-            "row counting withheld incidents moved off their cells; (all) on a district total",
-            nullable=False,
-        ),
-        _c("count", pa.int64(), "Number of incidents" + _K),
-        _c("suppressed", pa.bool_(), _SUPPRESSED, nullable=False),
-    ),
-    sort_key=("date", "district", "category"),
-    time_column="date",
-    primary_key=("date", "district", "category"),
-)
-
-ENGAGEMENT_SUMMARY = DatasetSpec(
-    name="engagement-summary",
-    title="Weekly community engagement summary by district",
-    description=(
-        "Per ISO week and district: engagement events held by kind, attendees, survey responses "
-        "and mean trust and safety scores (1-5). Values resting on fewer than k records are "
-        "suppressed (empty, with suppressed = true). Survey answers are published only here."
-    ),
-    keywords=("community engagement", "survey", "trust", "aggregate", "community policing"),
-    columns=(
-        _c("iso_week", pa.string(), "ISO 8601 week of the local date ({tz}), e.g. 2026-W47", False),
-        _c("district", pa.string(), _AGG_DISTRICT, nullable=False),
-        _c("events_held", pa.int64(), "Events held, all kinds" + _K),
-        _c("meetings", pa.int64(), "Community meetings held" + _K),
-        _c("neighborhood_watch", pa.int64(), "Neighborhood watch meetings held" + _K),
-        _c("school_workshops", pa.int64(), "School workshops held" + _K),
-        _c("patrol_walks", pa.int64(), "Patrol walks held" + _K),
-        _c("forums", pa.int64(), "Forums held" + _K),
-        _c("attendees", pa.int64(), "Total attendance of events held" + _K),
-        _c("survey_responses", pa.int64(), "Survey responses received" + _K),
-        _c("mean_trust", pa.float64(), "Mean trust score (1-5)" + _K),
-        _c("mean_safety", pa.float64(), "Mean safety score (1-5)" + _K),
-        _c("suppressed", pa.bool_(), _SUPPRESSED, nullable=False),
-    ),
-    sort_key=("iso_week", "district"),
-    time_column="iso_week",
-    primary_key=("iso_week", "district"),
-    theme=("Public Safety", "Community"),
-)
-
 OFFENSE_CODES = DatasetSpec(
     name="offense-codes",
     title="NIBRS offense codes",
@@ -374,6 +271,8 @@ DATASETS: dict[str, DatasetSpec] = {
         COMMUNITY_REPORTS,
         ENGAGEMENT_EVENTS,
         INCIDENT_COUNTS,
+        INCIDENT_COUNTS_WEEKLY,
+        INCIDENT_COUNTS_MONTHLY,
         ENGAGEMENT_SUMMARY,
         OFFENSE_CODES,
         DISTRICTS,

@@ -45,13 +45,22 @@ JOINS: tuple[Join, ...] = (
     Join("engagement-events", "district", "districts", "id"),
     Join("incident-counts", "district", "districts", "id"),
     Join("incident-counts", "category", "offense-codes", "category"),
+    Join("incident-counts-weekly", "district", "districts", "id"),
+    Join("incident-counts-weekly", "category", "offense-codes", "category"),
+    Join("incident-counts-monthly", "district", "districts", "id"),
+    Join("incident-counts-monthly", "category", "offense-codes", "category"),
     Join("engagement-summary", "district", "districts", "id"),
 )
 
 SPECIAL_VALUES: tuple[SpecialValue, ...] = (
     SpecialValue(
         "(citywide)",
-        ("incident-counts.district", "engagement-summary.district"),
+        (
+            "incident-counts.district",
+            "incident-counts-weekly.district",
+            "incident-counts-monthly.district",
+            "engagement-summary.district",
+        ),
         "A row about the whole city, not a district: it never joins districts.id.",
     ),
     SpecialValue(
@@ -60,7 +69,9 @@ SPECIAL_VALUES: tuple[SpecialValue, ...] = (
         "On the (citywide) row of a day: incidents withheld from the row-level data "
         "(juvenile-involved, confidential) whose count in their own cell would have been 1 to "
         "k-1, so that no cell minus its public rows ever reveals a few withheld incidents. "
-        "Suppressed (empty) when below k.",
+        "Every sealed day has this row; its count is empty (suppressed) when below k, 0 "
+        "included, so neither its presence nor its flag says whether any were moved. Not "
+        "summed into the weekly and monthly counts.",
     ),
     SpecialValue(
         "(all)",
@@ -68,6 +79,35 @@ SPECIAL_VALUES: tuple[SpecialValue, ...] = (
         "A district's total over all categories (published only when totals are enabled).",
     ),
 )
+
+# How the aggregates relate to the row-level data over time (issue 9): the rules a reader needs
+# to subtract correctly, and what they are for.
+AGGREGATE_RULES = {
+    "sealed periods": (
+        "A day (incident counts) or ISO week (engagement summary) is published once it is over "
+        "plus the policy's settle_days, and its figures are sealed: every later release "
+        "carries them unchanged. Weekly and monthly incident counts are sums of sealed days and "
+        "appear once their last day is sealed. Comparing two releases therefore shows nothing "
+        "about withheld incidents or survey answers."
+    ),
+    "late records": (
+        "An incident reported more than settle_days after the day it occurred "
+        "(reported_date > occurred_date + settle_days) is published as a row but is not "
+        "counted in incident-counts: its day was sealed before it was reported. Withheld "
+        "incidents and survey responses that arrive after their period was sealed are not "
+        "counted either. A day's count minus its non-late rows is 0 or at least k."
+    ),
+    "removed rows": (
+        "A row that leaves the incidents or engagement-events dataset (withheld, unfounded, "
+        "made private, withdrawn by the agency) leaves through one path that never says why "
+        "(changes.json lists its id as removed); sealed counts that included it keep it."
+    ),
+    "publication delay": (
+        "Row-level incidents are published publication_delay_days after their reported_date "
+        "(the policy in each manifest). Alerts for younger incidents carry only the district, "
+        "category and hour."
+    ),
+}
 
 CSV_CONVENTIONS = {
     "encoding": "UTF-8, no BOM; RFC 4180 quoting; CRLF line ends; a header row",
@@ -133,5 +173,6 @@ def data_dictionary(timezone: str, datasets: Iterable[str] | None = None) -> dic
             {"value": v.value, "columns": list(v.columns), "meaning": v.meaning}
             for v in SPECIAL_VALUES
         ],
+        "aggregate_rules": dict(AGGREGATE_RULES),
         "csv": dict(CSV_CONVENTIONS),
     }

@@ -53,12 +53,16 @@ class Out(NamedTuple):
     # A tuple by default so the shared default can never be mutated; any sequence of pairs.
     headers: Sequence[tuple[str, bytes]] = ()
     partition: int | None = None
+    # The message's timestamp (ms since the epoch); None lets the producer stamp it now.
+    timestamp_ms: int | None = None
 
 
 # An `Out` or a plain tuple of the same fields in the same order: what a batch processor may
 # yield. Plain tuples cross a process boundary several times cheaper (no class to call when
 # unpickled), and the loop reads every output by unpacking, so both work alike.
-OutTuple = tuple[str, bytes | None, bytes | None, Sequence[tuple[str, bytes]], int | None]
+OutTuple = tuple[
+    str, bytes | None, bytes | None, Sequence[tuple[str, bytes]], int | None, int | None
+]
 
 
 class Processor(Protocol):
@@ -317,7 +321,7 @@ def _transaction(
         # queue it behind this one, and the poll runs while they prepare this one), else after.
         prefetched = _prefetch_or_abort(consumer, processor, listener, config, stop)
         for outs in outputs:
-            for topic, value, key, headers, partition in outs:
+            for topic, value, key, headers, partition, timestamp_ms in outs:
                 producer.send(
                     topic,
                     value=value,
@@ -325,6 +329,7 @@ def _transaction(
                     # kafka-python wants a list (or None for none).
                     headers=list(headers) if headers else None,
                     partition=partition,
+                    timestamp_ms=timestamp_ms,
                 )
                 produced += 1
                 per_topic[topic] = per_topic.get(topic, 0) + 1
