@@ -18,6 +18,8 @@ import pytest
 
 from cli_helpers import run_cli
 from openbeat.contracts.codec import SchemaStore
+from openbeat.contracts.jurisdiction import load_jurisdiction
+from openbeat.privacy.policy import load_policy
 from openbeat.releases import DATASET_SOURCES, read_staged
 from openbeat.store import open_store
 
@@ -85,7 +87,13 @@ def test_publisher_killed_while_staging_then_release_has_every_record_once(
         assert sorted(staged) == sorted(on_topic)
     # The release has one row per live public record.
     latest = _latest_public(topic_names, consume, "incident")
-    live = {pid for pid, rec in latest.items() if not rec["withdrawn"]}
+    # Old enough to publish (the policy's publication delay, the one rule for it).
+    day = load_policy().publication_day(
+        datetime.fromisoformat(cutoff.replace("Z", "+00:00")), load_jurisdiction("sample").zone
+    )
+    live = {
+        pid for pid, rec in latest.items() if not rec["withdrawn"] and rec["reported_date"] <= day
+    }
     release = next(
         k for k in store.list("datasets/incidents/releases/") if k.endswith("/manifest.json")
     ).removesuffix("/manifest.json")

@@ -8,7 +8,10 @@ Two attacks from issue 9, as functions over published rows only:
   the withheld part. It must be 0 or at least k. `withheld_differences` lists every cell where
   it is not. Rows that left the dataset after their day was sealed (withdrawn, or revised into
   another cell) are still counted by the sealed figure; pass the rows of the release that first
-  published the day (or include the rows removed since) to check a later release.
+  published the day (or include the rows removed since) to check a later release. A public
+  row that reaches the pipeline after its day was sealed although its reported_date says it was
+  on time (an agency backfilling old reports) is not in the sealed count either: the difference
+  is then smaller by such rows, an error about public rows that never reveals a withheld one.
 * **Between releases.** A sealed figure never changes, so two releases never differ on a row
   both of them hold, and a row of the earlier one is never missing from the later one.
   `sealed_changes` lists the primary keys where they do.
