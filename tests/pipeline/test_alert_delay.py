@@ -48,12 +48,13 @@ def _incident(public_id: str, days_ago: int) -> dict[str, Any]:
 
 
 def _feeds(tmp_path: Path, *records: dict[str, Any], delay: int = 7) -> dict[str, Any]:
-    store = open_store(str(tmp_path))
+    store = open_store(str(tmp_path / "public"))
     policy = load_policy().model_copy(update={"publication_delay_days": delay})
     alerter = AlerterProcessor(
         names=TopicNames("t"),
         schemas=SchemaStore.load(),
         store=store,
+        private=open_store(str(tmp_path / "private")),
         rules=load_alert_rules().model_copy(update={"incident_max_age_days": 30}),
         jurisdiction=load_jurisdiction("sample"),
         policy=policy,
