@@ -132,6 +132,9 @@ def test_health_is_503_while_the_store_refuses_and_200_once_it_is_back(
         **openbeat_env,
         "OPENBEAT_METRICS_PORT": str(metrics_port),
         "OPENBEAT_STORE": f"s3://{bucket}/root",
+        # The aggregator writes only its checkpoint, which lives in the private store: put that on
+        # the refusing endpoint too, else the service never meets the outage.
+        "OPENBEAT_PRIVATE_STORE": f"s3://{bucket}/private",
         "OPENBEAT_S3_ENDPOINT": endpoint,
         "OPENBEAT_S3_ACCESS_KEY": S3_TEST_ACCESS_KEY,
         "OPENBEAT_S3_SECRET_KEY": S3_TEST_SECRET_KEY,
