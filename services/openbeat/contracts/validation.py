@@ -144,13 +144,23 @@ def _check_time(
 
 
 def _check_enum(
-    record: dict[str, Any], name: str, allowed: Sequence[str], code: str, out: list[Failure]
+    record: dict[str, Any],
+    name: str,
+    allowed: Sequence[str],
+    code: str,
+    out: list[Failure],
+    path: str | None = None,
+    nullable: bool = False,
 ) -> None:
+    """One of `allowed` (or null when `nullable`); `path` names the field inside a list."""
     value = record.get(name)
-    if value not in allowed:
-        out.append(
-            Failure(code, name, f"Field {name} is {_echo(value)}; expected {_one_of(allowed)}.")
-        )
+    if value in allowed or (nullable and value is None):
+        return
+    field = path or name
+    tail = " or null" if nullable else ""
+    out.append(
+        Failure(code, field, f"Field {field} is {_echo(value)}; expected {_one_of(allowed)}{tail}.")
+    )
 
 
 def _check_location(record: dict[str, Any], ctx: ValidationContext, out: list[Failure]) -> None:
@@ -255,16 +265,10 @@ def _check_offenses(record: dict[str, Any], ctx: ValidationContext, out: list[Fa
     listed = [] if code is None else [("offense_code", code)]
     for i, offense in enumerate(record.get("offenses") or ()):
         listed.append((f"offenses[{i}].code", offense.get("code")))
-        completion = offense.get("completion")
-        if completion is not None and completion not in OFFENSE_COMPLETIONS:
-            out.append(
-                Failure(
-                    "invalid_completion",
-                    f"offenses[{i}].completion",
-                    f"Field offenses[{i}].completion is {_echo(completion)}; expected "
-                    f"{_one_of(OFFENSE_COMPLETIONS)} (or null).",
-                )
-            )
+        _check_enum(
+            offense, "completion", OFFENSE_COMPLETIONS, "invalid_completion", out,
+            path=f"offenses[{i}].completion", nullable=True,
+        )  # fmt: skip
     for field, value in listed:
         if not isinstance(value, str) or value not in ctx.offenses:
             out.append(
@@ -278,24 +282,8 @@ def _check_offenses(record: dict[str, Any], ctx: ValidationContext, out: list[Fa
 
 
 def _check_person(person: dict[str, Any], path: str, out: list[Failure]) -> None:
-    role = person.get("role")
-    if role not in PERSON_ROLES:
-        out.append(
-            Failure(
-                "invalid_role",
-                f"{path}.role",
-                f"Field {path}.role is {_echo(role)}; expected {_one_of(PERSON_ROLES)}.",
-            )
-        )
-    sex = person.get("sex")
-    if sex is not None and sex not in PERSON_SEXES:
-        out.append(
-            Failure(
-                "invalid_sex",
-                f"{path}.sex",
-                f"Field {path}.sex is {_echo(sex)}; expected {_one_of(PERSON_SEXES)} or null.",
-            )
-        )
+    _check_enum(person, "role", PERSON_ROLES, "invalid_role", out, path=f"{path}.role")
+    _check_enum(person, "sex", PERSON_SEXES, "invalid_sex", out, path=f"{path}.sex", nullable=True)
     age = person.get("age")
     if age is not None and not (isinstance(age, int) and 0 <= age <= MAX_PERSON_AGE):
         out.append(

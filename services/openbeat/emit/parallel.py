@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.emit.grouping import bucket_count, grouped_rows
 from openbeat.emit.importer import ImportResult, group_result, open_import, schema_result
 from openbeat.emit.mapping import Mapping
-from openbeat.emit.prepare import AHEAD_PER_WORKER, _lower_priority, default_workers
+from openbeat.emit.prepare import AHEAD_PER_WORKER, close_pool, default_workers, fork_pool
 from openbeat.emit.producer import Prepared, event_key, key_hash
 from openbeat.emit.reading import (
     DEFAULT_ENCODING,
@@ -169,9 +168,7 @@ class ImportPipeline:
             self.job = _Job(**{**self.job.__dict__, "header": header})
         _JOB = self.job  # read by the tasks, here or in the forked workers
         if self.workers > 0:
-            self._pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_lower_priority
-            )
+            self._pool = fork_pool(self.workers)
         return self
 
     def __exit__(
@@ -181,10 +178,8 @@ class ImportPipeline:
         tb: TracebackType | None,
     ) -> None:
         global _JOB
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        close_pool(self._pool)
+        self._pool = None
         _JOB = None
 
     def __iter__(self) -> Iterator[Chunk]:

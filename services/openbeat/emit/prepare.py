@@ -73,6 +73,19 @@ def _lower_priority() -> None:
         os.nice(WORKER_NICENESS)
 
 
+def fork_pool(workers: int) -> Pool:
+    """Forked workers at lower priority. Kept for the pipeline's life: a pool replaces a dead
+    worker by forking again."""
+    return multiprocessing.get_context("fork").Pool(workers, initializer=_lower_priority)
+
+
+def close_pool(pool: Pool | None) -> None:
+    """Stop the workers at once: what they hold is remade on the next run, never half-sent."""
+    if pool is not None:
+        pool.terminate()
+        pool.join()
+
+
 def default_workers() -> int:
     """One worker per CPU plus one: the workers run at lower priority and fill whatever CPU the
     sender leaves (measured on 2 cores: 1 worker leaves the sender waiting half the time, 3
@@ -108,11 +121,8 @@ class SamplePipeline:
     def __enter__(self) -> SamplePipeline:
         global _WORK
         if self.workers > 0:
-            # Kept for the pipeline's life: a pool replaces a dead worker by forking again.
             _WORK = (self.source, self.schemas)
-            self._pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_lower_priority
-            )
+            self._pool = fork_pool(self.workers)
             logger.debug("sample pipeline: %d worker processes", self.workers)
         return self
 
@@ -123,11 +133,9 @@ class SamplePipeline:
         tb: TracebackType | None,
     ) -> None:
         global _WORK
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-            _WORK = None
+        close_pool(self._pool)
+        self._pool = None
+        _WORK = None
 
     def __iter__(self) -> Iterator[list[Prepared]]:
         if self._pool is None:
