@@ -6,7 +6,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -291,10 +291,10 @@ def run_one(
     processor = processor if processor is not None else spec.build()
     run = RunSettings()
     config = loop_config(name, run, until_idle, instance)
-    if watch is not None:
-        with watch(name, config.bootstrap, config.group_id, processor.input_topics):
-            return _run_loop(spec, processor, run, config, until_idle, stop)
-    return _run_loop(spec, processor, run, config, until_idle, stop)
+    topics = processor.input_topics
+    shown = watch(name, config.bootstrap, config.group_id, topics) if watch else None
+    with shown or nullcontext():
+        return _run_loop(spec, processor, run, config, until_idle, stop)
 
 
 def _run_loop(
@@ -305,6 +305,10 @@ def _run_loop(
     until_idle: bool,
     stop: StopFlag,
 ) -> tuple[Any, LoopStats]:
+    """The loop, restarted after transient faults (runtime.supervise); sinks rebuilt afresh."""
+    from openbeat.runtime.supervise import Backoff, run_supervised
+
+    loop: Callable[[Any, LoopStats], object]
     if spec.loop == "sink":
         sink = SinkConfig(
             bootstrap=config.bootstrap,
@@ -317,8 +321,18 @@ def _run_loop(
             deadletter_topic=TopicNames(run.topic_namespace).deadletter,
             service=spec.name,
         )
-        return processor, run_sink_loop(processor, sink, stop)
-    return processor, run_loop(processor, config, stop)
+        loop = lambda p, stats: run_sink_loop(p, sink, stop, stats)  # noqa: E731
+    else:
+        loop = lambda p, stats: run_loop(p, config, stop, stats=stats)  # noqa: E731
+    return run_supervised(
+        spec.name,
+        processor,
+        loop,
+        stop=stop,
+        bootstrap=config.bootstrap,
+        backoff=Backoff(max_s=run.retry_max_s),
+        rebuild=spec.build if spec.loop == "sink" else None,
+    )
 
 
 def serve_metrics(port: int) -> None:

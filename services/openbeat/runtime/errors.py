@@ -23,7 +23,13 @@ def describe_error(exc: BaseException) -> str:
             "or set OPENBEAT_KAFKA_BOOTSTRAP"
         )
     if isinstance(exc, KafkaTimeoutError):
-        return f"Kafka did not answer in time ({text}); is the broker up and the topic created?"
+        from openbeat.runtime.settings import CommonSettings
+
+        where = CommonSettings().kafka_bootstrap
+        return (
+            f"Kafka at {where} did not answer in time ({text}); is the broker up "
+            "(`make up`) and OPENBEAT_KAFKA_BOOTSTRAP right?"
+        )
     if isinstance(exc, FileNotFoundError):
         return f"file not found: {exc.filename}"
     return text.splitlines()[0]

@@ -172,10 +172,12 @@ def run_loop(
     config: LoopConfig,
     stop: StopFlag | None = None,
     on_batch: Callable[[LoopStats], None] | None = None,
+    stats: LoopStats | None = None,
 ) -> LoopStats:
-    """Run until stopped, or until idle when `config.until_idle`."""
+    """Run until stopped, or until idle when `config.until_idle`; counts go into `stats` (a
+    supervisor restarting the loop passes the same one each time)."""
     stop = stop or StopFlag()
-    stats = LoopStats()
+    stats = stats if stats is not None else LoopStats()
     start = getattr(processor, "start", None)
     if start is not None:
         start()

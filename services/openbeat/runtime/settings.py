@@ -170,6 +170,12 @@ class RunSettings(CommonSettings):
         description="`run --until-idle`: how long a service waits for its first partitions "
         "before it fails (seconds)",
     )
+    retry_max_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait (seconds) between restarts of a service after a transient "
+        "fault (broker or store unavailable); waits double from 1 s up to this",
+    )
     metrics_port: int = Field(
         0,
         ge=0,

@@ -77,10 +77,14 @@ class SinkConfig:
 
 
 def run_sink_loop(
-    processor: SinkProcessor, config: SinkConfig, stop: StopFlag | None = None
+    processor: SinkProcessor,
+    config: SinkConfig,
+    stop: StopFlag | None = None,
+    stats: LoopStats | None = None,
 ) -> LoopStats:
+    """Run until stopped, or until idle; counts go into `stats` (shared across restarts)."""
     stop = stop or StopFlag()
-    stats = LoopStats()
+    stats = stats if stats is not None else LoopStats()
     consumer = make_consumer(
         config.bootstrap,
         client_id=config.client_id,

@@ -1,8 +1,11 @@
 """An S3 bucket prefix (AWS, MinIO, Ceph, ...) as an object store, via boto3.
 
-Every call is retried with exponential backoff on throttling, 5xx answers and connection errors
-until a deadline; only then does it raise `StoreUnavailable`. A slow or briefly absent store so
-becomes backpressure (the caller waits, offsets stay uncommitted) instead of a crash.
+Every call is retried with exponential backoff on throttling (SlowDown), 5xx answers and
+connection errors (refused, closed or reset mid-request, timeouts) until a deadline; only then
+does it raise `StoreUnavailable`. This is the one place store calls are retried. A slow or
+briefly absent store so becomes backpressure (the caller waits, offsets stay uncommitted)
+instead of a crash; a longer outage ends the service's loop with `StoreUnavailable`, which its
+supervisor (runtime.supervise) restarts with back-off for as long as the outage lasts.
 
 Create-if-absent uses a conditional write (`If-None-Match: *`, supported by S3 since 2024, MinIO
 and moto); if the server rejects the header as not implemented the store falls back to
@@ -21,8 +24,14 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    IncompleteReadError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from openbeat.runtime.health import HEALTH
 from openbeat.store.base import (
@@ -140,7 +149,7 @@ class S3Store:
                 if not _is_transient(exc):
                     raise
                 error: Exception = exc
-            except (BotoConnectionError, BotoCoreError) as exc:
+            except (BotoCoreError, Urllib3Error, ConnectionError) as exc:
                 if not _is_transient_core(exc):
                     raise
                 error = exc
@@ -368,5 +377,14 @@ def _is_transient(exc: ClientError) -> bool:
 
 
 def _is_transient_core(exc: Exception) -> bool:
-    """Connection-level failures (refused, reset, timeouts) are worth retrying."""
-    return isinstance(exc, BotoConnectionError) or "timeout" in type(exc).__name__.lower()
+    """Connection-level failures are worth retrying: refused (EndpointConnectionError), closed
+    or reset mid-request (ConnectionClosedError, a body cut short), timeouts (ReadTimeoutError).
+    Credentials and parameter errors are not."""
+    transient = (
+        BotoConnectionError,
+        HTTPClientError,
+        IncompleteReadError,
+        Urllib3Error,
+        ConnectionError,
+    )
+    return isinstance(exc, transient) or "timeout" in type(exc).__name__.lower()
