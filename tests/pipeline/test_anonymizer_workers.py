@@ -1,8 +1,9 @@
 """The anonymizer with worker processes gives exactly what it gives in one process.
 
 `process_many` runs decode/validate/anonymize/encode in forked workers and the revision check
-in the caller; the outputs (records, changelog entries, dead letters), their order and the
-counts must be those of calling `process` message by message.
+in the caller; the outputs (records, changelog batches, dead letters), their order and the
+counts must be those of calling `process` message by message, with the transaction's
+`changelog()` after the last message.
 """
 
 from __future__ import annotations
@@ -73,10 +74,18 @@ def _flat(outs: Any) -> list[tuple[Any, ...]]:
     ]
 
 
+def _one_by_one(processor: AnonymizerProcessor, messages: list[FakeMessage]) -> list[list[Any]]:
+    """One transaction's outputs from `process` per message, the changelog after the last."""
+    outs = [_flat(processor.process(m)) for m in messages]
+    outs[-1] += _flat(processor.changelog())
+    processor.commit()
+    return outs
+
+
 def test_workers_give_the_same_outputs_in_the_same_order_as_one_process() -> None:
     messages = _messages()
     alone = _processor(0)
-    expected = [_flat(alone.process(m)) for m in messages]
+    expected = _one_by_one(alone, messages[:400]) + _one_by_one(alone, messages[400:])
 
     parallel = _processor(2)
     parallel.start()
@@ -90,6 +99,9 @@ def test_workers_give_the_same_outputs_in_the_same_order_as_one_process() -> Non
         parallel.close()
 
     assert first + second == expected
+    # One changelog batch per partition (the sample spans 3) per transaction, not one per event.
+    sent = [topic for outs in first + second for topic, *_ in outs]
+    assert sent.count(NAMES.revisions) == 6
     assert parallel.counts == alone.counts
     assert parallel.counts.superseded > 0
     assert parallel.rejections == alone.rejections
@@ -100,7 +112,7 @@ def test_abandoned_batch_leaves_nothing_behind_for_the_next() -> None:
     """An aborted transaction stops reading mid-batch; the retry gives the full outputs."""
     messages = _messages()[:600]
     alone = _processor(0)
-    expected = [_flat(alone.process(m)) for m in messages]
+    expected = _one_by_one(alone, messages)
 
     parallel = _processor(2)
     parallel.start()
@@ -121,7 +133,7 @@ def test_process_many_without_started_workers_runs_in_this_process() -> None:
     messages = _messages()[:50]
     processor = _processor(2)  # never started: no worker process exists
     got = [_flat(outs) for outs in processor.process_many(messages)]
-    assert got == [_flat(_processor(0).process(m)) for m in messages]
+    assert got == _one_by_one(_processor(0), messages)
 
 
 def test_negative_worker_count_is_refused() -> None:

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data_files import DATA
-from openbeat.privacy.blocks import generalize_address, is_public_location
+from openbeat.privacy.blocks import (
+    _clean,
+    _clean_text,
+    generalize_address,
+    is_public_location,
+    normalize_street,
+)
 
 
 def column(file: str, name: str) -> list[str]:
@@ -196,3 +202,19 @@ def test_property_words_after_the_street_never_reach_the_block(
     out, _ = generalize_address(address)
     for word in words:
         assert out is None or word not in out.split()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ09 ,.()/½&-#\t\xa0ßı", max_size=40))
+def test_property_the_plain_address_shortcut_cleans_as_the_full_path_does(text: str) -> None:
+    """`_clean` skips its substitutions for plain words and numbers with single spaces; any
+    text cleans exactly as the full path would clean it."""
+    assert _clean(text) == _clean_text(text.upper())
+
+
+def test_cached_streets_give_what_the_uncached_function_gives() -> None:
+    streets = ["W MAIN ST", "west 127 street", "S AVENUE N", "LAKE PARK AVE", "MAIN ST APT 4"]
+    for street in streets * 2:
+        for had_number in (True, False):
+            uncached = normalize_street.__wrapped__(street, had_number=had_number)
+            assert normalize_street(street, had_number=had_number) == uncached

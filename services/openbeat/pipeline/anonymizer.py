@@ -12,6 +12,10 @@ The work is split in two so that most of it can run in worker processes:
   dropped whether or not it anonymizes, exactly as when the check ran first.
 `process` does both in this process; `process_many` runs `prepare` in forked workers (when
 configured) on chunks of the batch. Both give the same outputs in the same order.
+
+The revision state changes of a transaction are recorded by `changelog()`: one batch message
+per changelog partition (pipeline.revisions), which `process_many` adds to the outputs of the
+batch's last message, so each input costs one send (its record) rather than two.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from openbeat.pipeline.prepare import (
     prepare_chunk,
     raw_message,
 )
-from openbeat.pipeline.revisions import RevisionState, changelog_value, restore_partition
+from openbeat.pipeline.revisions import RevisionState, restore_partition
 from openbeat.privacy.policy import Policy
 from openbeat.runtime.loop import Out, OutTuple
 from openbeat.runtime.topics import TopicNames
@@ -68,20 +72,6 @@ def _chunks(messages: Sequence[RawMessage]) -> list[Sequence[RawMessage]]:
         step = FIRST_CHUNK if len(cuts) <= 2 else CHUNK
         cuts.append(min(len(messages), cuts[-1] + step))
     return [messages[a:b] for a, b in pairwise(cuts)]
-
-
-def _with_withdrawal(
-    outs: Sequence[OutTuple], extra: Sequence[OutTuple], was_public: bool
-) -> Sequence[OutTuple]:
-    """The outputs of an accepted revision (privacy.withdrawal): the changelog entry (first)
-    says whether the event has been public so far, then the outputs its history selects."""
-    if not was_public and not extra:
-        return outs
-    first = outs[0]
-    revision, _, flag = (first[1] or b"").decode().partition(":")
-    value = changelog_value(int(revision), was_public or flag == "1")
-    entry = Out(first[0], value, first[2], first[3], first[4], first[5])
-    return [entry, *outs[1:], *extra]
 
 
 # The anonymizer's pool: chunks of (now, messages) in, their `Prepared` out.
@@ -191,7 +181,14 @@ class AnonymizerProcessor:
 
     # -- the work -----------------------------------------------------------------------------
 
+    def changelog(self) -> list[Out]:
+        """The changelog messages recording the revisions accepted since the last commit or
+        abort: sent in the same transaction as the outputs, so the state and the output are
+        committed, or aborted, together."""
+        return self.revisions.changelog(self.names.revisions)
+
     def process(self, message: Any) -> Iterable[Out]:
+        """The outputs of one message (without the changelog: see `changelog`)."""
         raw = raw_message(message)
         # In this process the outputs stay `Out`s (what `prepare` made).
         return cast(
@@ -204,12 +201,37 @@ class AnonymizerProcessor:
 
         The chunks are handed to the workers on this call, not on the first `next`, so they
         work while the caller still does something else (the loop sends the batch's offsets).
+        The last message's outputs end with the changelog of the transaction (`changelog`):
+        the loop reads the whole iterator inside the batch's transaction, and a batch is one
+        transaction, so the changelog covers exactly that transaction's state changes.
         """
         if self.workers is None or not self.workers.started:
-            return (self.process(message) for message in messages)
+            return self._with_changelog(self.process(message) for message in messages)
         chunks = _chunks([raw_message(m) for m in messages])
         now = datetime.now(UTC)
-        return self._in_order(chunks, self.workers.map([(now, chunk) for chunk in chunks]))
+        return self._with_changelog(
+            self._in_order(chunks, self.workers.map([(now, chunk) for chunk in chunks]))
+        )
+
+    def _with_changelog(
+        self, outputs: Iterator[Iterable[OutTuple]]
+    ) -> Iterator[Iterable[OutTuple]]:
+        """`outputs`, the last item extended with the changelog (computed once it is reached).
+
+        Closing this generator early (an aborted transaction) closes `outputs` with it.
+        """
+        last: Iterable[OutTuple] | None = None
+        try:
+            for outs in outputs:
+                if last is not None:
+                    yield last
+                last = outs
+            if last is not None:
+                yield [*last, *self.changelog()]
+        finally:
+            close = getattr(outputs, "close", None)
+            if close is not None:
+                close()
 
     def _in_order(
         self, chunks: Sequence[Sequence[RawMessage]], results: Iterator[list[WirePrepared]]
@@ -233,9 +255,9 @@ class AnonymizerProcessor:
                 self.revisions.accept(slot, state_key, revision, public_now)
                 self.counts.published += published
                 self.counts.restricted += restricted
-                return _with_withdrawal(
-                    outs, if_was_public if was_public else if_never_public, was_public
-                )
+                # privacy.withdrawal: what the event's history selects follows the records.
+                extra = if_was_public if was_public else if_never_public
+                return [*outs, *extra] if extra else outs
         code = rejection or "unknown"
         self.rejections[code] = self.rejections.get(code, 0) + 1
         logger.info("dead-lettered %s[%d]@%d: %s", message[0], message[1], message[2], code)

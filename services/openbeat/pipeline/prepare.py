@@ -17,7 +17,6 @@ from openbeat.contracts.json_input import decode_json
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.offenses import OffenseTable
 from openbeat.contracts.validation import ValidationContext, validate
-from openbeat.pipeline.revisions import changelog_value
 from openbeat.privacy.anonymize import AnonymizeContext, AnonymizeError, anonymize
 from openbeat.privacy.message_time import message_timestamp_ms
 from openbeat.privacy.policy import Policy
@@ -45,8 +44,8 @@ class Prepared(NamedTuple):
     `state_key` is None when the message was rejected before the revision check (undecodable,
     invalid): `outs` is then its dead letter, emitted whatever the state. Otherwise `outs` is
     emitted only if `revision` is newer than the one published for `state_key`; it is the
-    changelog entry plus the encoded records, or the dead letter (`rejection` set) when
-    anonymizing failed.
+    encoded records, or the dead letter (`rejection` set) when anonymizing failed. (The revision
+    itself is recorded by the caller, in one changelog batch per transaction: pipeline.revisions.)
     """
 
     outs: tuple[Out, ...]
@@ -91,7 +90,6 @@ class AnonymizerCore:
         # Topic names are formatted on every call of TopicNames; the hot path looks them up.
         self.kind_of_topic = {names.raw(kind): kind for kind in KIND_SCHEMAS}
         self._public_topic = {kind: names.public(kind) for kind in KIND_SCHEMAS}
-        self._revisions_topic = names.revisions
         self._stamp_of: ValidationContext | None = None
         self._stamp = 0
 
@@ -124,7 +122,7 @@ class AnonymizerCore:
         )
 
     def _prepare(self, message: RawMessage, ctx: ValidationContext) -> Prepared:
-        topic, partition, _, _, value, headers = message
+        topic, _, _, _, value, headers = message
         kind = self.kind_of_topic.get(topic)
         if kind is None:  # only subscribed topics arrive; guard against a misconfiguration
             rejection = Rejection("unknown_topic", f"no kind for topic {topic}")
@@ -143,15 +141,7 @@ class AnonymizerCore:
             letter = self._dead_letter(message, Rejection(exc.code, exc.detail))
             return Prepared((letter,), state_key, kind, revision, exc.code)
         public_now = any(o.channel == "public" and o.when == "always" for o in outputs)
-        outs = [
-            Out(
-                topic=self._revisions_topic,
-                key=state_key.encode(),
-                value=changelog_value(revision, public_now),
-                partition=partition,
-            )
-        ]
-        by_when: dict[str, list[Out]] = {"always": outs, "was_public": [], "never_public": []}
+        by_when: dict[str, list[Out]] = {"always": [], "was_public": [], "never_public": []}
         published = restricted = 0
         stamp = self._timestamp(ctx)
         for output in outputs:
@@ -169,7 +159,7 @@ class AnonymizerCore:
                 Out(topic=topic, key=output.key.encode(), value=value, timestamp_ms=stamp)
             )
         return Prepared(
-            tuple(outs),
+            tuple(by_when["always"]),
             state_key,
             kind,
             revision,

@@ -8,22 +8,43 @@ Changes made during a transaction stay pending until the loop reports the commit
 
 Each entry also says whether any revision of the event so far was public (`was_public`): a
 withdrawal marker is sent only for such events, so nothing is published about an id that was
-never public (privacy.withdrawal). Entries are packed ints, `revision << 1 | was_public`; the
-changelog value is "<revision>:<0|1>". A bare "<revision>" (written before was_public existed)
+never public (privacy.withdrawal). Entries are packed ints, `revision << 1 | was_public`; an
+entry's value is "<revision>:<0|1>". A bare "<revision>" (written before was_public existed)
 reads as was_public, so an event published then still gets its marker.
+
+**One changelog message per transaction and partition, not per event** (issue 13): sending was
+most of the service's time, and a per-event entry doubled the sends. A *batch* message (key
+`batch|<digest of the value>`) carries every state change of the transaction for that partition
+as a JSON object `{"<event key>": "<revision>:<0|1>", ...}` (split across messages past
+BATCH_BYTES). Its key is a digest of its value, so compaction only ever drops a batch for an
+identical later one, and a batch is never lost to another's key. Older deployments wrote one
+message per event (key = the event key); both kinds are read on restore. Restore keeps, per
+event, the greatest packed entry rather than the last one read: entries only ever grow (a newer
+revision; was_public never goes back), so the result does not depend on the order compaction
+leaves, and the topic stays one truth whatever mix of both kinds it holds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from kafka import TopicPartition
 
 from openbeat.runtime.clients import make_consumer
+from openbeat.runtime.loop import Out
 
 logger = logging.getLogger(__name__)
 
+# The key prefix of batch changelog messages. Event keys start with their kind ("incident|"),
+# never with "batch|".
+BATCH_PREFIX = "batch|"
+# Past about this many bytes of keys and values a batch is split: far below the broker's and
+# the producer's 1 MiB message limits whatever the batch size.
+BATCH_BYTES = 256 * 1024
 
 Slot = tuple[str, int]
 """A raw topic partition, as (kind, partition): the unit of ownership of revision state."""
@@ -44,9 +65,16 @@ def changelog_value(revision: int, was_public: bool) -> bytes:
 
 def parse_changelog_value(value: bytes) -> int:
     """A changelog value as a packed entry; a legacy bare revision counts as was_public."""
-    text = value.decode()
+    return _parse_entry(value.decode())
+
+
+def _parse_entry(text: str) -> int:
     revision, _, flag = text.partition(":")
     return pack(int(revision), flag != "0")
+
+
+def _entry_text(packed: int) -> str:
+    return f"{packed >> 1}:{packed & 1}"
 
 
 class RevisionState:
@@ -83,6 +111,17 @@ class RevisionState:
         self._pending.setdefault(partition, {})[key] = pack(revision, was)
         return True
 
+    def changelog(self, topic: str) -> list[Out]:
+        """The batch messages recording every pending change (sent in the same transaction)."""
+        by_partition: dict[int, dict[str, int]] = {}
+        for (_, partition), changes in self._pending.items():
+            by_partition.setdefault(partition, {}).update(changes)
+        return [
+            out
+            for partition, changes in sorted(by_partition.items())
+            for out in batch_messages(topic, partition, changes)
+        ]
+
     def commit(self) -> None:
         for partition, changes in self._pending.items():
             self._committed.setdefault(partition, {}).update(changes)
@@ -103,8 +142,43 @@ class RevisionState:
         return partition in self._committed
 
 
+def batch_messages(topic: str, partition: int, changes: Mapping[str, int]) -> list[Out]:
+    """Changelog batch messages for `changes` (event key -> packed entry) of one partition."""
+    outs: list[Out] = []
+    part: dict[str, str] = {}
+    size = 0
+    for key, packed in changes.items():
+        part[key] = text = _entry_text(packed)
+        size += len(key) + len(text) + 6
+        if size >= BATCH_BYTES:
+            outs.append(_batch_message(topic, partition, part))
+            part, size = {}, 0
+    if part:
+        outs.append(_batch_message(topic, partition, part))
+    return outs
+
+
+def _batch_message(topic: str, partition: int, part: dict[str, str]) -> Out:
+    value = json.dumps(part, ensure_ascii=False, separators=(",", ":")).encode()
+    key = (BATCH_PREFIX + hashlib.blake2b(value, digest_size=16).hexdigest()).encode()
+    return Out(topic=topic, value=value, key=key, partition=partition)
+
+
+def merge_message(entries: dict[str, int], key: bytes, value: bytes) -> None:
+    """Fold one changelog message (a batch, or a legacy per-event entry) into `entries`,
+    keeping the greatest entry per event (see the module docstring)."""
+    text = key.decode()
+    if text.startswith(BATCH_PREFIX):
+        items: list[tuple[str, int]] = [(k, _parse_entry(v)) for k, v in json.loads(value).items()]
+    else:
+        items = [(text, parse_changelog_value(value))]
+    for event, packed in items:
+        if packed > entries.get(event, -1):
+            entries[event] = packed
+
+
 def restore_partition(bootstrap: str, topic: str, partition: int) -> dict[str, int]:
-    """Read one changelog partition to its committed end; the newest value per key wins."""
+    """Read one changelog partition to its committed end: the greatest entry per event."""
     consumer = make_consumer(bootstrap, client_id="openbeat-anonymizer-restore", group_id=None)
     tp = TopicPartition(topic, partition)
     entries: dict[str, int] = {}
@@ -118,7 +192,7 @@ def restore_partition(bootstrap: str, topic: str, partition: int) -> dict[str, i
                 for message in messages:
                     if message.key is None or message.value is None:
                         continue
-                    entries[message.key.decode()] = parse_changelog_value(message.value)
+                    merge_message(entries, message.key, message.value)
     finally:
         consumer.close(autocommit=False)
     logger.info("restored %d revisions from %s[%d]", len(entries), topic, partition)

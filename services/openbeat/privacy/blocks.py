@@ -126,6 +126,9 @@ _PARENS = re.compile(r"\([^)]*\)")
 _DROP_CHARS = re.compile(r"[.,;:\"]")
 _ALLOWED = re.compile(r"^[A-Z0-9 '#/\\&@+-]+$")
 _SPACES = re.compile(r"\s+")
+# Most addresses are already plain words and numbers with single spaces: `_clean` leaves those
+# as they are, so they skip its substitutions.
+_PLAIN = re.compile(r"[A-Z0-9]+(?: [A-Z0-9]+)*")
 
 # Longer input is not an address (or is one with a story attached): district only.
 MAX_ADDRESS_CHARS = 120
@@ -176,7 +179,15 @@ def _clean(address: str) -> str | None:
     """Upper-case street line without punctuation, city, ZIP or parentheticals; None if odd."""
     if len(address) > MAX_ADDRESS_CHARS:
         return None
-    text = address.upper().replace("½", " 1/2").replace("\u00bd", " 1/2")
+    upper = address.upper()
+    if _PLAIN.fullmatch(upper):
+        return upper
+    return _clean_text(upper)
+
+
+def _clean_text(upper: str) -> str | None:
+    """`_clean` of any upper-cased text (the plain case gives the text itself)."""
+    text = upper.replace("½", " 1/2").replace("\u00bd", " 1/2")
     text = text.split(",", 1)[0]  # "123 Main St, Apt 4, Riverton IL": the street line only
     text = _PARENS.sub(" ", text)
     text = _FRACTION.sub(r"\1", text)
@@ -214,8 +225,13 @@ def _block(hundreds: int, rest: str) -> tuple[str | None, Precision]:
     return f"{prefix} {street}", "block"
 
 
+@lru_cache(maxsize=65536)
 def normalize_street(text: str, *, had_number: bool) -> str | None:
-    """`west 127 street` -> `W 127TH ST`; None when a token could be a house or unit number."""
+    """`west 127 street` -> `W 127TH ST`; None when a token could be a house or unit number.
+
+    Cached: a city has far fewer streets than addresses, and `_generalize` (cached per address)
+    meets each street again under every house number.
+    """
     tokens = text.split()
     for i, token in enumerate(tokens):
         if i > 0 and (token in UNIT_WORDS or token.startswith("#")):
