@@ -16,4 +16,8 @@ from anonymizer_golden import GOLDEN, compute
 
 def test_outputs_are_byte_identical_to_the_recorded_ones() -> None:
     expected = json.loads(GOLDEN.read_text())
-    assert compute() == expected
+    assert compute() == expected, (
+        "the anonymizer's outputs changed; if that is intended (a policy or privacy change), "
+        "regenerate the digests with `python tests/pipeline/anonymizer_golden.py --write` on "
+        "the code that makes them and say so in the commit"
+    )

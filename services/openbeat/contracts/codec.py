@@ -162,7 +162,9 @@ class SchemaStore:
         Raises ContractError("invalid_record" | "timestamp_not_utc" | "too_large") when the record
         cannot be sent, so a producer can report the row instead of emitting a poison message.
         """
-        sv = self.schema(full_name, version)
+        sv = self._latest.get(full_name) if version is None else None
+        if sv is None:
+            sv = self.schema(full_name, version)
         for name in sv.timestamp_fields:
             value = record.get(name)
             if isinstance(value, datetime) and value.tzinfo is None:

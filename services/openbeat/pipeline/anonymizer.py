@@ -43,7 +43,7 @@ from openbeat.pipeline.prepare import (
     prepare_chunk,
     raw_message,
 )
-from openbeat.pipeline.revisions import RevisionState, restore_partition
+from openbeat.pipeline.revisions import RevisionState, pack, restore_partition, unpack
 from openbeat.privacy.policy import Policy
 from openbeat.runtime.loop import Out, OutTuple
 from openbeat.runtime.topics import TopicNames
@@ -245,14 +245,15 @@ class AnonymizerProcessor:
         outs, state_key, kind, revision, rejection, published, restricted = prepared[:7]
         if state_key is not None:
             slot = (kind, message[1])
-            seen = self.revisions.current(slot, state_key)
-            if seen is not None and revision <= seen:
+            # One look-up per event (this runs in the main process, which every send waits on).
+            entry = self.revisions.entry(slot, state_key)
+            if entry is not None and revision <= unpack(entry)[0]:
                 self.counts.superseded += 1
                 return ()
             if rejection is None:
                 if_was_public, if_never_public, public_now = prepared[7:10]
-                was_public = self.revisions.was_public(slot, state_key)
-                self.revisions.accept(slot, state_key, revision, public_now)
+                was_public = entry is not None and unpack(entry)[1]
+                self.revisions.put(slot, state_key, pack(revision, was_public or public_now))
                 self.counts.published += published
                 self.counts.restricted += restricted
                 # privacy.withdrawal: what the event's history selects follows the records.

@@ -85,20 +85,31 @@ class RevisionState:
         self._committed: dict[Slot, dict[str, int]] = {}
         self._pending: dict[Slot, dict[str, int]] = {}
 
-    def _entry(self, partition: Slot, key: str) -> int | None:
+    def entry(self, partition: Slot, key: str) -> int | None:
+        """The event's packed entry (pending, else committed), or None."""
         pending = self._pending.get(partition)
-        if pending is not None and key in pending:
-            return pending[key]
-        return self._committed.get(partition, {}).get(key)
+        if pending is not None:
+            found = pending.get(key, -1)
+            if found >= 0:
+                return found
+        committed = self._committed.get(partition)
+        return None if committed is None else committed.get(key)
+
+    def put(self, partition: Slot, key: str, packed: int) -> None:
+        """Record a packed entry the caller checked is newer (`accept` checks it itself)."""
+        pending = self._pending.get(partition)
+        if pending is None:
+            pending = self._pending[partition] = {}
+        pending[key] = packed
 
     def current(self, partition: Slot, key: str) -> int | None:
         """The newest revision seen for the event, or None."""
-        entry = self._entry(partition, key)
+        entry = self.entry(partition, key)
         return None if entry is None else unpack(entry)[0]
 
     def was_public(self, partition: Slot, key: str) -> bool:
         """True when some accepted revision of the event was public."""
-        entry = self._entry(partition, key)
+        entry = self.entry(partition, key)
         return entry is not None and unpack(entry)[1]
 
     def accept(self, partition: Slot, key: str, revision: int, public: bool = False) -> bool:
@@ -107,8 +118,7 @@ class RevisionState:
         seen = self.current(partition, key)
         if seen is not None and revision <= seen:
             return False
-        was = self.was_public(partition, key) or public
-        self._pending.setdefault(partition, {})[key] = pack(revision, was)
+        self.put(partition, key, pack(revision, self.was_public(partition, key) or public))
         return True
 
     def changelog(self, topic: str) -> list[Out]:

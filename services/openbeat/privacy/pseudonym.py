@@ -9,7 +9,7 @@ of record gives unrelated public ids that cannot be linked.
 from __future__ import annotations
 
 import hashlib
-import hmac
+from hmac import digest as hmac_digest
 
 # 16 bytes = 128 bits (32 hex characters): collisions stay negligible far beyond any city's
 # volume (birthday bound ~2^64 records). Hex rather than base32: URL-safe, case-proof in CSV and
@@ -30,8 +30,11 @@ def pseudonym(key: bytes, namespace: str, agency_id: str, source_id: str) -> str
         raise ValueError(f"unknown pseudonym namespace {namespace!r}")
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"pseudonym key must be at least {MIN_KEY_BYTES} bytes")
-    message = "".join(f"{len(part)}:{part}" for part in (namespace, agency_id, source_id))
-    return hmac.digest(key, message.encode("utf-8"), "sha256")[:DIGEST_BYTES].hex()
+    # One f-string rather than a join over the parts: this runs once per published record.
+    message = (
+        f"{len(namespace)}:{namespace}{len(agency_id)}:{agency_id}{len(source_id)}:{source_id}"
+    )
+    return hmac_digest(key, message.encode("utf-8"), "sha256")[:DIGEST_BYTES].hex()
 
 
 # A well-known key: pseudonyms made with it can be recomputed by anyone who has this source, so
