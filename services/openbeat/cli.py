@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a published tree; non-zero exit on any problem")
     verify.add_argument("root", help="a folder or s3://bucket/prefix")
     verify.add_argument("--names", help="file of names (one per line) that must not appear")
+    verify.add_argument(
+        "--previous",
+        metavar="RELEASE",
+        help="a release id: every later release is also compared with the release before it "
+        "(sealed figures unchanged, withdrawn ids were public)",
+    )
 
     serve = sub.add_parser("serve", help="preview the public site and data in a browser")
     serve.add_argument("root", nargs="?", help="the public root folder (default OPENBEAT_STORE)")
@@ -154,7 +160,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "verify":
         from openbeat.runtime.commands import verify_command
 
-        return verify_command(args.root, args.names)
+        return verify_command(args.root, args.names, args.previous)
     if args.command == "serve":
         from pathlib import Path
 

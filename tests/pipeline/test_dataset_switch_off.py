@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.pipeline.releasing import ReleaseError, Releaser
 from openbeat.privacy.policy import load_policy
+from openbeat.privacy.pseudonym import key_id
 from openbeat.releases.dictionary import DICTIONARY_KEY
 from openbeat.runtime.settings import PublishSettings
 from openbeat.runtime.topics import TopicNames
@@ -31,6 +32,7 @@ def test_switched_off_datasets_are_neither_released_nor_listed(tmp_path: Path) -
         base_url="https://data.example.org",
         license_url=None,
         noise_secret=b"unit",
+        pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
         disabled=frozenset({"community-reports", "engagement-events", "engagement-summary"}),
     )
     assert releaser.enabled == [

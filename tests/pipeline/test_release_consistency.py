@@ -15,6 +15,7 @@ from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.pipeline.aggregator import CHECKPOINT_KEY, channel_aliases
 from openbeat.pipeline.releasing import Releaser
 from openbeat.privacy.policy import load_policy
+from openbeat.privacy.pseudonym import key_id
 from openbeat.releases import stage_part
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import LocalStore
@@ -80,6 +81,7 @@ def test_aggregates_count_exactly_the_staged_public_rows(tmp_path: Path) -> None
         base_url="https://data.example.org",
         license_url=None,
         noise_secret=b"unit",
+        pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
     )
 
     results = releaser.cut(["incidents", "incident-counts"], CUTOFF)

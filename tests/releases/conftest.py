@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from release_inputs import BASE_URL, incident_row
+from release_inputs import BASE_URL, TEST_KEY_ID, incident_row
 
 from openbeat.contracts.jurisdiction import Jurisdiction, load_jurisdiction
 from openbeat.releases import ReleaseContext
@@ -23,6 +23,7 @@ def context(jurisdiction: Jurisdiction) -> ReleaseContext:
         jurisdiction=jurisdiction,
         source_offsets={"openbeat.public.incidents": {"0": 41, "1": 17}},
         policy={"k": 5, "grid_m": 250, "time": "hour"},
+        pseudonym_key_id=TEST_KEY_ID,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from release_inputs import CUTOFF, incident_row
+from release_inputs import CUTOFF, incident_row, pid
 
 from openbeat.releases import ReleaseContext, build_release
 from openbeat.store import LocalStore
@@ -51,9 +51,9 @@ def test_added_revised_and_removed_ids_against_the_previous_release(
     assert changes["previous_release_id"] == "2026-11-25T120000Z"
     assert (changes["added"], changes["revised"], changes["removed"]) == (1, 2, 1)
     assert changes["ids"] == {
-        "added": ["p00007"],
-        "revised": ["p00002", "p00004"],
-        "removed": ["p00003"],
+        "added": [pid(7)],
+        "revised": [pid(2), pid(4)],
+        "removed": [pid(3)],
     }
     # A removal says nothing about why: no field beyond the id lists.
     assert set(changes) == {

@@ -139,7 +139,7 @@ def test_manifest_checksums_and_rows_match_the_objects(
     assert manifest["time_coverage"] == {
         "column": "occurred_date",
         "min": "2026-11-01",
-        "max": "2026-11-20",
+        "max": "2026-11-18",
     }
     assert [f["path"] for f in manifest["files"]] == [
         "data/part-00000.parquet",
@@ -322,7 +322,7 @@ def test_catalog_is_valid_dcat_us(
         "text/csv",
         "application/json",
     }
-    assert dataset["temporal"] == "2026-11-01/2026-11-20"
+    assert dataset["temporal"] == "2026-11-01/2026-11-18"
     broken = json.loads(json.dumps(catalog))
     del broken["dataset"][0]["title"]
     broken["dataset"][0]["distribution"][0]["mediaType"] = "not a media type"

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from openbeat.aggregate.counts import engagement_summary, sealed_incident_rows
@@ -39,8 +41,10 @@ from openbeat.releases import (
     staged_offsets,
 )
 from openbeat.releases.datasets import REFERENCE_DATASETS
+from openbeat.releases.gate import Gate, ReleaseView, StorePeers
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 from openbeat.releases.reference import district_rows, offense_code_rows
+from openbeat.releases.rows import publishable
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -76,6 +80,12 @@ class Releaser:
     release_interval_s: int = 0
     # Datasets this deployment does not produce (OPENBEAT_DATASETS_OFF): never cut or listed.
     disabled: frozenset[str] = frozenset()
+    # `privacy.pseudonym.key_id` of the deployment's pseudonym key, for every manifest (None:
+    # no key configured; the gate then refuses releases with public ids).
+    pseudonym_key_id: str | None = None
+    # The release gate every release must pass before it is uploaded (releases.gate); each
+    # release is compared with the dataset's previous published one.
+    gate: Gate = field(default_factory=Gate)
 
     @property
     def enabled(self) -> list[str]:
@@ -95,6 +105,15 @@ class Releaser:
             results.append(self._one(dataset, cutoff))
         return results
 
+    def check(self, release: ReleaseView) -> list[str]:
+        """The release gate on a release built but not uploaded yet, against what the public
+        store holds: the previous release of the dataset and this cutoff's other releases."""
+        with tempfile.TemporaryDirectory(prefix="openbeat-gate-") as tmp:
+            peers = StorePeers(self.store, Path(tmp))
+            return self.gate.check(
+                release, peers.of(release.dataset, release.release_id, previous=True)
+            )
+
     def has_aggregate_state(self) -> bool:
         return self.private.exists(CHECKPOINT_KEY)
 
@@ -111,7 +130,7 @@ class Releaser:
         if dataset in ROW_DATASETS:
             source = DATASET_SOURCES[dataset]
             rows: Iterable[dict[str, Any]] = self._until(
-                dataset, dataset_rows(dataset, read_staged(self.private, source)), published_until
+                dataset, dataset_rows(dataset, read_staged(self.private, source)), cutoff
             )
             offsets: dict[str, Any] = staged_offsets(self.private, source)
         elif dataset in REFERENCE:
@@ -138,20 +157,16 @@ class Releaser:
             policy=self.policy.summary(),
             license_url=self.license_url or DEFAULT_LICENSE_URL,
             release_interval_s=self.release_interval_s,
+            pseudonym_key_id=self.pseudonym_key_id,
+            gate=self.check,
         )
         return build_release(self.store, dataset, rows, cutoff, context)
 
     def _until(
-        self, dataset: str, rows: Iterable[dict[str, Any]], until: datetime
+        self, dataset: str, rows: Iterable[dict[str, Any]], cutoff: datetime
     ) -> Iterator[dict[str, Any]]:
-        # `until` is already the publication cutoff; its local date is THE row-level rule.
-        local_day = until.astimezone(self.jurisdiction.zone).date()
-        for row in rows:
-            if dataset == "incidents" and row["reported_date"] > local_day:
-                continue
-            if dataset == "community-reports" and row["submitted_hour"] >= until:
-                continue
-            yield row
+        zone = self.jurisdiction.zone
+        return (row for row in rows if publishable(dataset, row, self.policy, cutoff, zone))
 
     def aggregate_state(self, until: datetime) -> AggregateState:
         """The state the aggregates are cut from: restricted records from the aggregator's

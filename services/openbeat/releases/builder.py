@@ -3,10 +3,12 @@
 Order of work, so a crash at any point leaves the published tree consistent:
 1. write Parquet and CSV to a local temp folder (streamed, bounded memory), then the manifest
    and the Frictionless descriptor, all deterministic for the same rows and cutoff;
-2. upload each file create-if-absent (data files first, the manifest last: a release with a
+2. run the release gate (`releases.gate`, when the context has one) on the local files: a
+   release that fails it is not uploaded at all, so it is never published;
+3. upload each file create-if-absent (data files first, the manifest last: a release with a
    manifest is complete); an existing object with other bytes is an error, never overwritten;
-3. re-read every object and compare its SHA-256;
-4. only then point `latest.json` at the release (never backwards to an older cutoff) and rebuild
+4. re-read every object and compare its SHA-256;
+5. only then point `latest.json` at the release (never backwards to an older cutoff) and rebuild
    `catalog/data.json` from every dataset's `latest.json`, validated against DCAT-US 1.1.
 """
 
@@ -16,7 +18,7 @@ import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,6 +60,7 @@ from openbeat.releases.documents import (
     release_id_for,
     release_prefix,
 )
+from openbeat.releases.gate import ReleaseView, refused
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL, license_for
 from openbeat.releases.tabular import DEFAULT_BATCH_ROWS, file_digest, write_tables
 from openbeat.store.base import ObjectNotFound, ObjectStore
@@ -84,12 +87,16 @@ class ReleaseContext:
     jurisdiction: Jurisdiction
     source_offsets: Mapping[str, Any] = field(default_factory=dict)
     policy: Mapping[str, Any] = field(default_factory=dict)
+    # `privacy.pseudonym.key_id` of the key behind the public ids (recorded in the manifest).
+    pseudonym_key_id: str | None = None
     license_url: str = DEFAULT_LICENSE_URL
     # The publisher's schedule (OPENBEAT_RELEASE_INTERVAL_S): the catalog's accrualPeriodicity.
     release_interval_s: int = 0
     generated_by: Mapping[str, str] = field(default_factory=_default_generated_by)
     batch_rows: int = DEFAULT_BATCH_ROWS
     workdir: Path | None = None  # where temp files go; the system temp folder when None
+    # The release gate (the publisher's): a release view in, problem lines out; None: no gate.
+    gate: Callable[[ReleaseView], list[str]] | None = field(default=None, repr=False)
 
     @property
     def root_url(self) -> str:
@@ -172,6 +179,7 @@ def build_release(
             context.source_offsets,
             context.policy,
             context.generated_by,
+            context.pseudonym_key_id,
         )
         for path, document in (
             (work / DATAPACKAGE_FILE, canonical_json(datapackage)),
@@ -187,6 +195,11 @@ def build_release(
             (work / MANIFEST_FILE, MANIFEST_FILE, JSON_CONTENT_TYPE),
         ]
         result = ReleaseResult(spec.name, release_id, prefix, tables.rows, files)
+        if context.gate is not None:
+            view = ReleaseView(spec.name, release_id, manifest, path=tables.parquet_path)
+            result.errors = refused(prefix, context.gate(view))
+            if result.errors:
+                return result
         for path, name, content_type in uploads:
             _upload_immutable(store, prefix + name, path, digests[path], content_type, work, result)
         if result.errors:

@@ -10,7 +10,9 @@ a rule, and the rule is the anonymizer's own function run backwards:
   there is none when only the district may be shown;
 - hours are truncated to the local hour (or absent with day truncation); sensitive offenses
   show neither hour, block nor point (`contracts.offenses` says which codes are sensitive);
-- one row per public id (the latest revision), ids in the pseudonym format;
+- one row per public id (the latest revision), ids in the pseudonym format, and only rows old
+  enough to publish as of the release's cutoff (`releases.rows.publishable`, the releaser's
+  own rule);
 - partner and venue names are the registry's (`privacy.names`) or the "N other partners" count;
 - aggregates: a shown count is at least k, and `suppressed` says exactly what is hidden.
 
@@ -32,6 +34,7 @@ from openbeat.privacy.blocks import generalize_address, is_public_location
 from openbeat.privacy.grid import is_cell_centre
 from openbeat.privacy.names import NameRegistry
 from openbeat.privacy.policy import Policy
+from openbeat.releases.rows import publishable
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class CheckRules:
     offenses: OffenseTable
     zone: tzinfo
     names: NameRegistry | None = None
+    cutoff: datetime | None = None  # the release's cutoff (its manifest's)
     sensitive_codes: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,7 +94,16 @@ def _on_the_hour(moment: datetime | None, rules: CheckRules, column: str) -> Ite
         yield column, f"{moment.isoformat()} is not truncated to the hour"
 
 
+def _as_of_cutoff(dataset: str, column: str, row: Row, rules: CheckRules) -> Iterator[Problem]:
+    cutoff = rules.cutoff
+    if cutoff is None or row.get(column) is None:
+        return
+    if not publishable(dataset, row, rules.policy, cutoff, rules.zone):
+        yield column, f"{row[column]} is too young to publish as of {cutoff.isoformat()}"
+
+
 def _incident(row: Row, rules: CheckRules) -> Iterator[Problem]:
+    yield from _as_of_cutoff("incidents", "reported_date", row, rules)
     yield from check_location(
         row.get("block"),
         row.get("location_precision"),
@@ -113,6 +126,7 @@ def _incident(row: Row, rules: CheckRules) -> Iterator[Problem]:
 
 
 def _report(row: Row, rules: CheckRules) -> Iterator[Problem]:
+    yield from _as_of_cutoff("community-reports", "submitted_hour", row, rules)
     yield from check_location(
         row.get("block"),
         row.get("location_precision"),

@@ -105,8 +105,13 @@ def build_manifest(
     source_offsets: Mapping[str, Any],
     policy: Mapping[str, Any],
     generated_by: Mapping[str, str],
+    pseudonym_key_id: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a consumer needs to trust and interpret the release, without wall-clock data."""
+    """Everything a consumer needs to trust and interpret the release, without wall-clock data.
+
+    `pseudonym_key_id` names the key the public ids were made with (`privacy.pseudonym.key_id`:
+    a one-way digest, never the key), so the gate can refuse the development key.
+    """
     return {
         "manifest_version": MANIFEST_VERSION,
         "dataset": spec.name,
@@ -133,6 +138,7 @@ def build_manifest(
         "time_coverage": {"column": spec.time_column, "min": time_min, "max": time_max},
         "source_offsets": dict(source_offsets),
         "policy": dict(policy),
+        "pseudonym_key_id": pseudonym_key_id,
         "csv": {
             "encoding": "utf-8",
             "header": True,

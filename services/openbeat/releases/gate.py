@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from openbeat.privacy.names import NameRegistry
 from openbeat.privacy.policy import Policy, load_policy
 from openbeat.privacy.pseudonym import DEV_KEY_ID
 from openbeat.releases.checks import CheckRules, check_rows
+from openbeat.releases.datasets import DATASETS
 from openbeat.releases.documents import MANIFEST_FILE, release_prefix
 from openbeat.store.base import ObjectNotFound, ObjectStore
 
@@ -190,6 +192,14 @@ def manifest_policy(manifest: Mapping[str, Any]) -> tuple[Policy, str | None]:
         return load_policy(), f"manifest policy cannot be read ({first}); checked with defaults"
 
 
+def manifest_cutoff(release: ReleaseView) -> datetime | None:
+    """The cutoff the manifest records (None when it cannot be read: reported elsewhere)."""
+    try:
+        return datetime.fromisoformat(str(release.manifest["cutoff"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+
+
 def key_problem(manifest: Mapping[str, Any]) -> str | None:
     """Why the release's public ids cannot be trusted, if they cannot."""
     key_id = manifest.get(KEY_ID_FIELD)
@@ -214,7 +224,10 @@ class Gate:
 
     def check(self, release: ReleaseView, peers: Peers | None = None) -> list[str]:
         problems: list[str] = []
-        key = key_problem(release.manifest)
+        spec = DATASETS.get(release.dataset)
+        # Only public ids come from the key: reference tables and aggregates carry none.
+        has_ids = spec is not None and "public_id" in spec.column_names
+        key = key_problem(release.manifest) if has_ids else None
         if key is not None:
             if self.allow_dev_key and release.manifest.get(KEY_ID_FIELD) == DEV_KEY_ID:
                 logger.warning("%s %s: %s", release.dataset, release.release_id, key)
@@ -224,11 +237,25 @@ class Gate:
         if policy_problem:
             problems.append(policy_problem)
         zone = release.zone or self.zone or ZoneInfo("UTC")
-        rules = CheckRules(policy, self.offenses, zone, self.names)
+        rules = CheckRules(policy, self.offenses, zone, self.names, manifest_cutoff(release))
         problems += _capped(check_rows(release.dataset, release.iter_rows(), rules))
         for rule in DIFFERENCING_RULES:
             problems += list(rule(release, peers or Peers({}, None), rules))
         return problems
+
+
+def refused(prefix: str, problems: list[str]) -> list[str]:
+    """The errors of a release that failed the gate (none when it passed), logged in one line
+    the operator can act on: the release stays unpublished and latest.json does not move."""
+    if not problems:
+        return []
+    logger.error(
+        "release %s NOT published: it failed the release gate with %d problem(s): %s",
+        prefix,
+        len(problems),
+        "; ".join(problems[:5]),
+    )
+    return [f"{prefix}: not published, failed the release gate: {p}" for p in problems]
 
 
 def _capped(findings: Iterable[tuple[str, str]]) -> list[str]:

@@ -8,8 +8,10 @@ dicts with exactly the dataset's columns). The aggregate datasets get their rows
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, tzinfo
 from typing import Any
 
+from openbeat.privacy.policy import Policy
 from openbeat.releases.datasets import (
     COMMUNITY_REPORTS,
     ENGAGEMENT_EVENTS,
@@ -43,6 +45,20 @@ def latest_by_public_id(staged: Iterable[StagedRecord]) -> dict[str, dict[str, A
         if current is None or rank > current[0]:
             best[public_id] = (rank, record)
     return {public_id: record for public_id, (_, record) in best.items()}
+
+
+def publishable(
+    dataset: str, row: Mapping[str, Any], policy: Policy, cutoff: datetime, zone: tzinfo
+) -> bool:
+    """THE row-level "as of a cutoff" rule: an incident reported on or before the publication
+    day of `cutoff` (`Policy.publication_day`), a community report submitted before the
+    publication cutoff; engagement events always (announcing upcoming ones is the point).
+    The releaser cuts with it and the release gate checks every published row with it."""
+    if dataset == INCIDENTS.name:
+        return bool(row["reported_date"] <= policy.publication_day(cutoff, zone))
+    if dataset == COMMUNITY_REPORTS.name:
+        return bool(row["submitted_hour"] < policy.publication_cutoff(cutoff))
+    return True
 
 
 def project(spec: DatasetSpec, record: Mapping[str, Any]) -> dict[str, Any]:

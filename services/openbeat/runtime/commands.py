@@ -129,7 +129,7 @@ def parse_cutoff(text: str | None) -> datetime:
     return value
 
 
-def verify_command(root: str, names_file: str | None) -> int:
+def verify_command(root: str, names_file: str | None, previous: str | None = None) -> int:
     from openbeat.releases import verify_tree
     from openbeat.store import open_store_from_settings
 
@@ -138,7 +138,7 @@ def verify_command(root: str, names_file: str | None) -> int:
     if names_file:
         with open(names_file, encoding="utf-8") as f:
             names = [line.strip() for line in f if line.strip()]
-    report = verify_tree(store, forbidden_names=names)
+    report = verify_tree(store, forbidden_names=names, previous=previous)
     print(report)
     return 0 if report.ok else 1
 
