@@ -1,7 +1,8 @@
 """The release gate's typed checks (issue 9.6) and the name registry (9.5), on their own.
 
 Attacks the old text scan missed: an exact point and a block "JOHN SMITH RESIDENCE"; and it
-flagged the anonymizer's own `0000X` blocks. Not yet wired into `openbeat verify` / the publisher.
+flagged the anonymizer's own `0000X` blocks. `openbeat verify` and the publisher run them on every
+release (test_release_gate.py, tests/pipeline/test_publisher_gate.py).
 """
 
 from __future__ import annotations

@@ -197,6 +197,7 @@ def build_release(
         result = ReleaseResult(spec.name, release_id, prefix, tables.rows, files)
         if context.gate is not None:
             view = ReleaseView(spec.name, release_id, manifest, path=tables.parquet_path)
+            view.changes = json.loads(changes.read_text(encoding="utf-8"))
             result.errors = refused(prefix, context.gate(view))
             if result.errors:
                 return result

@@ -12,7 +12,8 @@ moves to it); `openbeat verify` runs it again on every release of a published tr
   release, the release of the same cutoff of every other dataset, and (with `--previous`, or in
   the publisher) the previous release of the same dataset, and returns problems. Rules about
   sealed figures and count-minus-rows live with the aggregates that define them and register
-  here; the gate itself never re-implements a privacy rule.
+  here (`releases.gate_rules` on `aggregate.differencing`); the gate itself never
+  re-implements a privacy rule.
 
 Findings are capped per column (`MAX_PER_COLUMN`) and counted beyond that.
 """
@@ -39,6 +40,7 @@ from openbeat.privacy.pseudonym import DEV_KEY_ID
 from openbeat.releases.checks import CheckRules, check_rows
 from openbeat.releases.datasets import DATASETS
 from openbeat.releases.documents import MANIFEST_FILE, release_prefix
+from openbeat.releases.gate_rules import SEALED_RULES
 from openbeat.store.base import ObjectNotFound, ObjectStore
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class ReleaseView:
     manifest: Mapping[str, Any]
     path: Path | None = None
     loader: Callable[[], Path | None] | None = field(default=None, repr=False)
+    changes: Mapping[str, Any] | None = field(default=None, repr=False)  # its changes.json
     _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
@@ -66,8 +69,14 @@ class ReleaseView:
             self.path, self.loader = self.loader(), None
         return self.path
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Every row (cached: several rules may read the same peer)."""
+    def rows(self, columns: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every row (cached: several rules may read the same peer), or only `columns` of
+        every row (not cached: a large row-level release is read a few columns at a time)."""
+        if columns is not None:
+            if self._rows is not None:
+                return [{c: row[c] for c in columns} for row in self._rows]
+            path = self.parquet
+            return [] if path is None else pq.read_table(path, columns=columns).to_pylist()
         if self._rows is None:
             path = self.parquet
             self._rows = [] if path is None else pq.read_table(path).to_pylist()
@@ -83,6 +92,10 @@ class ReleaseView:
             return
         for batch in pq.ParquetFile(path).iter_batches():
             yield from batch.to_pylist()
+
+    def column_names(self) -> list[str]:
+        path = self.parquet
+        return [] if path is None else list(pq.read_schema(path).names)
 
     @property
     def zone(self) -> ZoneInfo | None:
@@ -103,8 +116,9 @@ class Peers:
 
 
 DifferencingRule = Callable[[ReleaseView, Peers, CheckRules], Iterable[str]]
-# Registered by the modules that own the rules (see the module docstring).
-DIFFERENCING_RULES: list[DifferencingRule] = []
+# The rules of `releases.gate_rules` (sealed figures, count minus rows, withdrawn ids), on
+# `aggregate.differencing`'s functions; `register` adds more.
+DIFFERENCING_RULES: list[DifferencingRule] = [*SEALED_RULES]
 
 
 def register(rule: DifferencingRule) -> DifferencingRule:

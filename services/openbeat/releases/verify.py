@@ -29,6 +29,7 @@ from typing import Any
 from openbeat.releases.dcat import CATALOG_KEY, validate_catalog
 from openbeat.releases.documents import MANIFEST_FILE, release_prefix
 from openbeat.releases.gate import Gate, ReleaseView, StorePeers
+from openbeat.releases.gate_rules import SEALED_DATASETS
 from openbeat.releases.pii import PiiScanner
 from openbeat.releases.tabular import file_digest
 from openbeat.releases.verify_release import check_content_type, verify_release
@@ -96,7 +97,12 @@ def verify_tree(
         peers = StorePeers(store, peer_files, sorted(releases))
 
         def check(view: ReleaseView) -> list[str]:
-            compare = previous is not None and view.release_id > previous
+            # Sealed aggregates are small: always compared with their previous release (else
+            # count minus rows could not tell the days this release seals). Row-level
+            # releases only after `previous`.
+            compare = view.dataset in SEALED_DATASETS or (
+                previous is not None and view.release_id > previous
+            )
             return gate.check(view, peers.of(view.dataset, view.release_id, previous=compare))
 
         for (dataset, release_id), names in sorted(releases.items()):

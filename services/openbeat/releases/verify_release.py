@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from openbeat.releases.datasets import DATASETS, DatasetSpec
 from openbeat.releases.documents import (
+    CHANGES_FILE,
     CSV_CONTENT_TYPE,
     DATAPACKAGE_FILE,
     JSON_CONTENT_TYPE,
@@ -113,10 +114,21 @@ def verify_release(
     _check_datapackage(store, prefix, names, files, report, scan)
     if gate is not None and spec is not None:
         # The publisher's own gate, again, on the bytes as published.
-        for line in gate(ReleaseView(dataset, release_id, manifest, path=parquet_local)):
+        view = ReleaseView(dataset, release_id, manifest, path=parquet_local)
+        view.changes = _changes(tmp / CHANGES_FILE)
+        for line in gate(view):
             report.add(prefix, f"release gate: {line}")
     for local in tmp.iterdir():
         local.unlink()
+
+
+def _changes(local: Path) -> dict[str, Any] | None:
+    """The release's change log as downloaded (None when it is missing or unreadable)."""
+    try:
+        changes = json.loads(local.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return changes if isinstance(changes, dict) else None
 
 
 def _check_parquet(
