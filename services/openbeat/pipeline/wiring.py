@@ -134,32 +134,26 @@ def site_rebuilder(
 def build_releaser(settings: PublishSettings) -> Releaser:
     from openbeat.contracts.jurisdiction import load_jurisdiction
     from openbeat.privacy.policy import load_policy
-    from openbeat.releases.gate import Gate
     from openbeat.runtime.topics import TopicNames
     from openbeat.store import open_stores
 
     stores = open_stores(settings)
     base_url = public_base_url(settings.public_base_url, stores.public)
     policy = load_policy(settings.policy)
-    jurisdiction = load_jurisdiction(settings.jurisdiction)
-    keys = AnonymizerSettings()
-    configured = keys.pseudonym_key is not None or keys.allow_dev_key
+    keys = AnonymizerSettings()  # the manifests record the id (never the key) of its key
     return Releaser(
         store=stores.public,
         private=stores.private,
         names=TopicNames(settings.topic_namespace),
-        jurisdiction=jurisdiction,
+        jurisdiction=load_jurisdiction(settings.jurisdiction),
         policy=policy,
         base_url=base_url,
         license_url=settings.license_url,
         release_interval_s=settings.release_interval_s,
         disabled=settings.disabled_datasets,
         noise_secret=noise_secret(keys, policy.differential_privacy.enabled),
-        # The id (never the key) of the key the anonymizer uses, as the settings say.
-        pseudonym_key_id=key_id(pseudonym_key(keys)) if configured else None,
-        # The development key passes the publisher's gate only with OPENBEAT_ALLOW_DEV_KEY=1
-        # (loudly); `openbeat verify` always refuses it.
-        gate=Gate(zone=jurisdiction.zone, allow_dev_key=keys.allow_dev_key),
+        pseudonym_key_id=key_id(pseudonym_key(keys)),
+        allow_dev_key=keys.allow_dev_key,
     )
 
 
