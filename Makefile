@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 VAR := var
 export OPENBEAT_STORE ?= $(CURDIR)/$(VAR)/store
 
-.PHONY: run test lint bench up down topics clean venv
+.PHONY: run test lint bench chaos up down topics clean venv
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ lint: venv
 
 bench: venv up
 	@$(BIN)/python -m bench.run
+
+# The chaos run: its own broker (CHAOS_KAFKA_PORT, default 19444) and moto S3; bench/chaos.json.
+chaos: venv
+	@$(BIN)/python -m bench.chaos
 
 clean: down
 	rm -rf $(VAR) infra/kafka/run .pytest_cache .mypy_cache .ruff_cache
