@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     release = sub.add_parser("release", help="cut an open-data release")
     release.add_argument("--dataset", action="append", help="dataset (repeatable; default all)")
     release.add_argument("--cutoff", help="ISO-8601 UTC cutoff (default now)")
+    release.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish a release with fewer rows than the current one (more than withdrawals "
+        "explain), or one cut from an empty private store; refused otherwise",
+    )
 
     verify = sub.add_parser("verify", help="check a published tree; non-zero exit on any problem")
     verify.add_argument("root", help="a folder or s3://bucket/prefix")
@@ -156,7 +162,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "release":
         from openbeat.runtime.commands import release_command
 
-        return release_command(args.dataset, args.cutoff)
+        return release_command(args.dataset, args.cutoff, args.allow_shrink)
     if args.command == "verify":
         from openbeat.runtime.commands import verify_command
 

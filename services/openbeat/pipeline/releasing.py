@@ -45,6 +45,7 @@ from openbeat.releases.gate import Gate, ReleaseView, StorePeers
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 from openbeat.releases.reference import district_rows, offense_code_rows
 from openbeat.releases.rows import publishable
+from openbeat.releases.shrink import ShrinkCheck
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -93,7 +94,11 @@ class Releaser:
     def enabled(self) -> list[str]:
         return [name for name in sorted(DATASETS) if name not in self.disabled]
 
-    def cut(self, datasets: Iterable[str], cutoff: datetime) -> list[ReleaseResult]:
+    def cut(
+        self, datasets: Iterable[str], cutoff: datetime, allow_shrink: bool = False
+    ) -> list[ReleaseResult]:
+        """Cut each dataset; a release that would shrink latest.json is refused (releases.shrink)
+        unless `allow_shrink`, and comes back with the reason in its errors."""
         results = []
         for dataset in datasets:
             if dataset not in DATASETS:
@@ -104,7 +109,7 @@ class Releaser:
                     f"dataset {dataset!r} is switched off by OPENBEAT_DATASETS_OFF; "
                     f"enabled: {', '.join(self.enabled)}"
                 )
-            results.append(self._one(dataset, cutoff))
+            results.append(self._one(dataset, cutoff, allow_shrink))
         return results
 
     def check(self, release: ReleaseView) -> list[str]:
@@ -114,6 +119,26 @@ class Releaser:
             peers = StorePeers(self.store, Path(tmp))
             gate = self.gate or Gate(allow_dev_key=self.allow_dev_key)
             return gate.check(release, peers.of(release.dataset, release.release_id, previous=True))
+
+    def repaired(self) -> Releaser:
+        """This releaser, after repairing what a crash mid-release left (releases.repair)."""
+        from openbeat.releases.repair import repair_published
+
+        repair_published(
+            self.store,
+            self.enabled,
+            self.jurisdiction,
+            self.base_url,
+            self.license_url,
+            self.release_interval_s,
+        )
+        return self
+
+    def anything_staged(self) -> bool:
+        """Whether the private store holds any staged record at all (of any row dataset): a
+        dataset with none while others have some is simply empty; none at all is an empty or
+        lost private store (releases.shrink)."""
+        return any(staged_offsets(self.private, DATASET_SOURCES[d]) for d in ROW_DATASETS)
 
     def has_aggregate_state(self) -> bool:
         return self.private.exists(CHECKPOINT_KEY)
@@ -126,12 +151,14 @@ class Releaser:
             return None
         return datetime.fromisoformat(str(pointer["cutoff"]).replace("Z", "+00:00"))
 
-    def _one(self, dataset: str, cutoff: datetime) -> ReleaseResult:
+    def _one(self, dataset: str, cutoff: datetime, allow_shrink: bool) -> ReleaseResult:
         published_until = self.policy.publication_cutoff(cutoff)
+        withdrawn = _Withdrawn()
         if dataset in ROW_DATASETS:
             source = DATASET_SOURCES[dataset]
+            staged = withdrawn.count(read_staged(self.private, source))
             rows: Iterable[dict[str, Any]] = self._until(
-                dataset, dataset_rows(dataset, read_staged(self.private, source)), cutoff
+                dataset, dataset_rows(dataset, staged), cutoff
             )
             offsets: dict[str, Any] = staged_offsets(self.private, source)
         elif dataset in REFERENCE:
@@ -160,6 +187,11 @@ class Releaser:
             release_interval_s=self.release_interval_s,
             pseudonym_key_id=self.pseudonym_key_id,
             gate=self.check,
+            shrink=lambda: ShrinkCheck(
+                explained=withdrawn.n,
+                has_input=dataset not in ROW_DATASETS or bool(offsets) or self.anything_staged(),
+                allow=allow_shrink,
+            ),
         )
         return build_release(self.store, dataset, rows, cutoff, context)
 
@@ -260,6 +292,20 @@ class Releaser:
             for r in weekly.rows()
             if date.fromisocalendar(int(r["iso_week"][:4]), int(r["iso_week"][6:]), 7) <= through
         ]
+
+
+class _Withdrawn:
+    """Counts the withdrawn markers among staged records as they stream past: the rows a
+    release may have lost since the last one (releases.shrink)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def count(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            if item.record.get("withdrawn"):
+                self.n += 1
+            yield item
 
 
 def describe(result: ReleaseResult) -> list[str]:

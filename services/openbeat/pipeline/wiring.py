@@ -200,7 +200,7 @@ def build_publisher(settings: PublishSettings) -> SinkProcessor:
     from openbeat.runtime.topics import TopicNames
     from openbeat.store import open_stores
 
-    releaser = build_releaser(settings) if settings.release_interval_s > 0 else None
+    releaser = build_releaser(settings).repaired() if settings.release_interval_s > 0 else None
     site = site_rebuilder(settings, releaser.store, releaser.jurisdiction) if releaser else None
 
     def release(cutoff: datetime) -> list[str]:

@@ -62,6 +62,7 @@ from openbeat.releases.documents import (
 )
 from openbeat.releases.gate import ReleaseView, refused
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL, license_for
+from openbeat.releases.shrink import ShrinkCheck, shrink_refusal
 from openbeat.releases.tabular import DEFAULT_BATCH_ROWS, file_digest, write_tables
 from openbeat.store.base import ObjectNotFound, ObjectStore
 
@@ -97,6 +98,8 @@ class ReleaseContext:
     workdir: Path | None = None  # where temp files go; the system temp folder when None
     # The release gate (the publisher's): a release view in, problem lines out; None: no gate.
     gate: Callable[[ReleaseView], list[str]] | None = field(default=None, repr=False)
+    # The shrink rule's inputs (releases.shrink), asked once the rows are consumed; None: none.
+    shrink: Callable[[], ShrinkCheck] | None = None
 
     @property
     def root_url(self) -> str:
@@ -148,6 +151,10 @@ def build_release(
     with tempfile.TemporaryDirectory(prefix="openbeat-release-", dir=context.workdir) as tmp:
         work = Path(tmp)
         tables = write_tables(spec, rows, work, metadata, context.batch_rows, timezone)
+        shrunk = shrink_refusal(store, spec.name, release_id, tables.rows, context.shrink)
+        if shrunk is not None:
+            logger.error("release %s not published: %s", prefix, shrunk)
+            return ReleaseResult(spec.name, release_id, prefix, tables.rows, [], errors=[shrunk])
         changes = write_changes(store, spec, release_id, tables.parquet_path, work)
         digests = {
             tables.parquet_path: file_digest(tables.parquet_path),

@@ -76,13 +76,15 @@ def run_services(names: list[str] | None, until_idle: bool, instance: str | None
     return 0
 
 
-def release_command(datasets: list[str] | None, cutoff_text: str | None) -> int:
+def release_command(
+    datasets: list[str] | None, cutoff_text: str | None, allow_shrink: bool = False
+) -> int:
     from openbeat.pipeline.releasing import describe
     from openbeat.pipeline.wiring import build_releaser
     from openbeat.runtime.settings import PublishSettings
 
     cutoff = parse_cutoff(cutoff_text)
-    releaser = build_releaser(PublishSettings())
+    releaser = build_releaser(PublishSettings()).repaired()
     names = datasets or releaser.enabled
     # A progress bar on a terminal only; logs and pipes get the summary lines alone.
     with tqdm(
@@ -91,7 +93,7 @@ def release_command(datasets: list[str] | None, cutoff_text: str | None) -> int:
         results = []
         for name in names:
             bar.set_description(name)
-            results += releaser.cut([name], cutoff)
+            results += releaser.cut([name], cutoff, allow_shrink)
             bar.update()
     failed = False
     for result in results:
@@ -107,6 +109,10 @@ def release_command(datasets: list[str] | None, cutoff_text: str | None) -> int:
     print(f"catalog: {store.url_for('catalog/data.json')}")
     for result in results:
         print(f"latest:  {store.url_for(f'datasets/{result.dataset}/latest.json')}")
+    if failed:
+        errors = [f"{r.dataset}: {e}" for r in results for e in r.errors]
+        more = f" (and {len(errors) - 1} more above)" if len(errors) > 1 else ""
+        print(f"openbeat: error: {errors[0]}{more}", file=sys.stderr)
     return 1 if failed else 0
 
 

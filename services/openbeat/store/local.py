@@ -1,9 +1,13 @@
 """A local folder as an object store: the default for development and single-host deployments.
 
-Writes are atomic (temp file in the same folder, fsync, then rename or hard link), so a reader or
-a crash never sees half an object. Content type and cache control live in a JSON sidecar under
-`<root>/.meta/` (keys cannot start with a dot, so no object can collide with it); a web server
-in front of the folder may use them or its own suffix map, which gives the same answer.
+Writes are atomic (temp file, fsync, then rename or hard link), so a reader or a crash never sees
+half an object. Temp files live in `<root>/.tmp/` (same file system, so the rename stays atomic),
+never beside the object in a public folder, and are named after the writing process:
+`clean_leftovers()` removes those of processes that are gone (a SIGKILLed writer leaves one), and
+`.tmp-*` files older versions left beside objects. Content type and cache control live in a
+JSON sidecar under `<root>/.meta/` (keys cannot start with a dot, so no object can collide
+with it); a web server in front of the folder may use them or its own suffix map, which gives
+the same answer.
 
 Modes: a web server runs as another user, so published objects are world-readable (files 0644,
 folders 0755) whatever the umask; objects under the private prefixes (`staging/`, `_internal/`)
@@ -34,6 +38,9 @@ from openbeat.store.base import (
 logger = logging.getLogger(__name__)
 
 META_DIR = ".meta"
+TMP_DIR = ".tmp"
+# Temp names: "<pid>-<random>"; older versions wrote ".tmp-<random>" beside the object.
+LEGACY_TMP_PREFIX = ".tmp-"
 # Keys that never go to the public, even when they share a root with the published tree.
 PRIVATE_PREFIXES = ("staging/", "_internal/")
 PUBLIC_FILE_MODE, PUBLIC_DIR_MODE = 0o644, 0o755
@@ -53,6 +60,8 @@ class LocalStore:
         if self.root.stat().st_mode & 0o777 != root_mode:
             with contextlib.suppress(PermissionError):
                 self.root.chmod(root_mode)
+        # Temps of writers killed mid-write: one folder listing, so every opener can afford it.
+        self._clean_tmp()
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -96,7 +105,7 @@ class LocalStore:
         if_absent: bool = False,
     ) -> bool:
         path = self._path(key)
-        with self._temp_beside(key, path) as (fd, tmp):
+        with self._temp_file(key, path) as (fd, tmp):
             with os.fdopen(fd, "wb", closefd=False) as fh:
                 fh.write(data)
                 fh.flush()
@@ -112,7 +121,7 @@ class LocalStore:
         if_absent: bool = False,
     ) -> bool:
         target = self._path(key)
-        with self._temp_beside(key, target) as (fd, tmp):
+        with self._temp_file(key, target) as (fd, tmp):
             with os.fdopen(fd, "wb", closefd=False) as out, open(path, "rb") as src:
                 shutil.copyfileobj(src, out, _CHUNK)
                 out.flush()
@@ -120,11 +129,10 @@ class LocalStore:
             return self._commit(key, target, tmp, content_type, cache_control, if_absent)
 
     @contextlib.contextmanager
-    def _temp_beside(self, key: str, path: Path) -> Iterator[tuple[int, Path]]:
+    def _temp_file(self, key: str, path: Path) -> Iterator[tuple[int, Path]]:
         file_mode, dir_mode = self._modes(key)
         self._make_dirs(path.parent, dir_mode)
-        fd, name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        tmp = Path(name)
+        fd, tmp = self._mkstemp()
         try:
             # mkstemp makes 0600; the object gets its final mode before it becomes visible.
             os.fchmod(fd, file_mode)
@@ -162,7 +170,8 @@ class LocalStore:
         meta = self._meta_path(key)
         meta.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"content_type": content_type, "cache_control": cache_control})
-        fd, name = tempfile.mkstemp(prefix=".tmp-", dir=meta.parent)
+        fd, tmp = self._mkstemp()
+        name = str(tmp)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(body)
@@ -171,6 +180,37 @@ class LocalStore:
             os.replace(name, meta)
         finally:
             Path(name).unlink(missing_ok=True)
+
+    def _mkstemp(self) -> tuple[int, Path]:
+        folder = self.root / TMP_DIR
+        if not folder.is_dir():
+            self._make_dirs(folder, PRIVATE_DIR_MODE)
+        fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", dir=folder)
+        return fd, Path(name)
+
+    def _clean_tmp(self) -> list[Path]:
+        """Remove the temp files in .tmp/ of processes that are gone."""
+        removed: list[Path] = []
+        folder = self.root / TMP_DIR
+        for tmp in folder.iterdir() if folder.is_dir() else ():
+            pid = tmp.name.split("-", 1)[0]
+            if not (pid.isdigit() and _alive(int(pid))):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+        return removed
+
+    def clean_leftovers(self) -> list[str]:
+        """Remove temp files of writers that are gone, and legacy `.tmp-*` files anywhere in the
+        tree; returns their paths relative to the root. Safe beside running writers: only files
+        of dead processes (and of no current version) are touched."""
+        removed = self._clean_tmp()
+        for dirpath, _, filenames in os.walk(self.root):
+            removed += [Path(dirpath) / n for n in filenames if n.startswith(LEGACY_TMP_PREFIX)]
+        for path in removed:
+            path.unlink(missing_ok=True)
+        if removed:
+            logger.warning("%s: removed %d temp files left by a crash", self, len(removed))
+        return sorted(p.relative_to(self.root).as_posix() for p in removed)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -239,6 +279,16 @@ class LocalStore:
 
     def url_for(self, key: str) -> str:
         return self._path(key).as_uri()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
