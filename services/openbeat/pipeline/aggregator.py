@@ -60,6 +60,7 @@ class AggregatorProcessor:
         self.private = private
         self.input_topics: Sequence[str] = list(channel_aliases(names))
         self.state = load_aggregate_state(private, names)
+        self._stored = private.exists(CHECKPOINT_KEY)
         self.absorbed = 0
         self._checkpointed = 0
 
@@ -79,10 +80,16 @@ class AggregatorProcessor:
         """The state is only written at flush time (it can be large)."""
 
     def flush(self, final: bool) -> None:
-        if self.absorbed == self._checkpointed:
+        if self.absorbed == self._checkpointed and self._stored:
             return  # nothing new: the checkpoint in the store is current
         self.private.put(CHECKPOINT_KEY, self.state.to_bytes(), "application/json")
         self._checkpointed = self.absorbed
+        self._stored = True
+
+    def state_missing(self) -> str | None:
+        """What of its state the store lacks (runtime.state_loss): offsets are committed only
+        after a flush, and the first flush always writes the checkpoint."""
+        return None if self._stored else f"its checkpoint {CHECKPOINT_KEY}"
 
     def report(self) -> list[str]:
         return [f"absorbed {self.absorbed} records into the aggregate state"]

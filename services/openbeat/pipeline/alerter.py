@@ -81,9 +81,15 @@ class AlerterProcessor:
         try:
             state = AlertState.from_bytes(self.private.get(CHECKPOINT_KEY))
             logger.info("alerter state restored: %d records", len(state))
+            self.restored = True
             return state
         except ObjectNotFound:
+            self.restored = False
             return AlertState(self.jurisdiction.timezone)
+
+    def state_missing(self) -> str | None:
+        """What of its state the store lacks at start (runtime.state_loss)."""
+        return None if self.restored else f"its checkpoint {CHECKPOINT_KEY}"
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         """Nothing to do: the state covers every partition (the alerter runs as one copy)."""

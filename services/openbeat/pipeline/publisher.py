@@ -29,6 +29,9 @@ from openbeat.store import ObjectStore
 logger = logging.getLogger(__name__)
 
 SOURCES = {"incident": "incidents", "report": "reports", "engagement": "engagements"}
+# Written at the first flush (before any offset is committed), so that a store which lost the
+# staged parts is told apart from one that never had any (runtime.state_loss).
+STARTED_KEY = "_internal/publisher/started.json"
 
 
 class PublisherProcessor:
@@ -58,6 +61,7 @@ class PublisherProcessor:
         self.last_release_slot: int | None = None
         # Wall-clock end of the last scheduled release pass (metrics: last release age).
         self.last_release_at: float | None = None
+        self._started_seen: bool | None = None
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         """Nothing to restore: staged parts already hold everything committed."""
@@ -76,6 +80,9 @@ class PublisherProcessor:
         """Parts are written at flush time, so that they are few and large."""
 
     def flush(self, final: bool) -> None:
+        if not self._started:
+            self.private.put(STARTED_KEY, b"{}", "application/json")
+            self._started = True
         for (topic, partition), records in sorted(self.buffers.items()):
             if not records:
                 continue
@@ -108,6 +115,22 @@ class PublisherProcessor:
             logger.info("%s", line)
         self.last_release_slot = slot
         self.last_release_at = time.time()
+
+    @property
+    def _started(self) -> bool:
+        if self._started_seen is None:
+            self._started_seen = self.private.exists(STARTED_KEY) or any(
+                self.private.list(f"staging/{source}/") for source in SOURCES.values()
+            )
+        return self._started_seen
+
+    @_started.setter
+    def _started(self, value: bool) -> None:
+        self._started_seen = value
+
+    def state_missing(self) -> str | None:
+        """What of its state the store lacks at start (runtime.state_loss)."""
+        return None if self._started else "every staged record (staging/)"
 
     def report(self) -> list[str]:
         return [f"staged {self.staged} public records in {self.parts} parts"]

@@ -309,7 +309,7 @@ def _run_loop(
     stop: StopFlag,
 ) -> tuple[Any, LoopStats]:
     """The loop, restarted after transient faults (runtime.supervise); sinks rebuilt afresh."""
-    from openbeat.runtime.supervise import Backoff, run_supervised
+    from openbeat.runtime import state_loss, supervise
 
     loop: Callable[[Any, LoopStats], object]
     if spec.loop == "sink":
@@ -324,16 +324,16 @@ def _run_loop(
             deadletter_topic=TopicNames(run.topic_namespace).deadletter,
             service=spec.name,
         )
-        loop = lambda p, stats: run_sink_loop(p, sink, stop, stats)  # noqa: E731
+        loop = state_loss.guarded(spec.name, sink, lambda p, st: run_sink_loop(p, sink, stop, st))
     else:
         loop = lambda p, stats: run_loop(p, config, stop, stats=stats)  # noqa: E731
-    return run_supervised(
+    return supervise.run_supervised(
         spec.name,
         processor,
         loop,
         stop=stop,
         bootstrap=config.bootstrap,
-        backoff=Backoff(max_s=run.retry_max_s),
+        backoff=supervise.Backoff(max_s=run.retry_max_s),
         rebuild=spec.build if spec.loop == "sink" else None,
     )
 
