@@ -14,6 +14,7 @@ from cli_helpers import run_cli
 from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.pipeline.releasing import Releaser
 from openbeat.privacy.policy import load_policy
+from openbeat.privacy.pseudonym import key_id
 from openbeat.releases import stage_part
 from openbeat.releases.shrink import ShrinkCheck, refusal
 from openbeat.runtime.topics import TopicNames
@@ -70,6 +71,7 @@ def _releaser(tmp_path: Path) -> tuple[Releaser, LocalStore, LocalStore]:
         base_url="https://data.example.org",
         license_url=None,
         noise_secret=b"unit",
+        pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
     )
     return releaser, store, private
 
