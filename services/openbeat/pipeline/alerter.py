@@ -31,7 +31,7 @@ from openbeat.pipeline.public_input import decode_topic_record
 from openbeat.privacy.policy import Policy, load_policy
 from openbeat.runtime.topics import TopicNames
 from openbeat.site.publisher import SiteRebuilder
-from openbeat.store import ObjectNotFound, ObjectStore
+from openbeat.store import ObjectNotFound, ObjectStore, put_changed
 
 logger = logging.getLogger(__name__)
 
@@ -148,24 +148,15 @@ class AlerterProcessor:
         now = self.clock()
         detail = self.policy.publication_day(now, self.jurisdiction.zone)
         for obj in feed_objects(self.state, now, self.rules, self.jurisdiction, detail):
-            if self._current(obj.key) == obj.data:
-                continue
-            self.store.put(obj.key, obj.data, obj.content_type, obj.cache_control)
-            self.written[obj.key] = obj.data
-            changed.append(obj.key)
+            if put_changed(
+                self.store, self.written, obj.key, obj.data, obj.content_type, obj.cache_control
+            ):
+                changed.append(obj.key)
         self.writes += len(changed)
         if changed and self.site is not None:
             self.site.request()
         self.last_feed_write_at = time.time()
         return changed
-
-    def _current(self, key: str) -> bytes | None:
-        if key not in self.written:
-            try:
-                self.written[key] = self.store.get(key)
-            except ObjectNotFound:
-                return None
-        return self.written[key]
 
     def report(self) -> list[str]:
         return [

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.messages import Messages, load_messages, local_time
 from openbeat.site.calendar import district_calendars
 from openbeat.site.geo import GEOJSON_CONTENT_TYPE, recent_geojson
@@ -72,12 +71,7 @@ def build_site(inputs: SiteInputs) -> dict[str, bytes]:
     index_page(inputs, frame, out)
     district_pages(inputs, frame, out)
     dataset_pages(inputs, frame, out)
-    for item in inputs.alerts:
-        facts = item.get("_openbeat") or {}
-        if facts.get("item") == "incident":
-            _incident_page(m, frame, j, item, facts, out)
-    for item in inputs.meetings:
-        _meeting_page(m, frame, j, item, item.get("_openbeat") or {}, out)
+    _item_pages(inputs, m, frame, out)
     out.update(district_calendars(inputs, m))
     out[GEOJSON_KEY] = recent_geojson(inputs)
     return out
@@ -89,6 +83,27 @@ def _at(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
+def _item_pages(inputs: SiteInputs, m: Messages, frame: Frame, out: dict[str, bytes]) -> None:
+    """One page per feed incident and per feed meeting, so every feed link resolves."""
+    zone = inputs.jurisdiction.zone
+    names = {d.id: d.name for d in inputs.jurisdiction.districts}
+    items: list[tuple[dict[str, Any], Any]] = [
+        (item, _incident_body)
+        for item in inputs.alerts
+        if (item.get("_openbeat") or {}).get("item") == "incident"
+    ]
+    items += [(item, _meeting_body) for item in inputs.meetings]
+    for item, body_of in items:
+        path = item_page(item)
+        if path is None:
+            continue
+        facts = item.get("_openbeat") or {}
+        district = str(facts.get("district", ""))
+        known = district if district in names else None
+        title, body = body_of(m, zone, path, facts, known, names.get(district, district))
+        out[path] = page(frame, path, title, body)
+
+
 def _facts_table(rows: list[tuple[str, str]]) -> str:
     cells = "".join(
         f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in rows if v
@@ -96,24 +111,13 @@ def _facts_table(rows: list[tuple[str, str]]) -> str:
     return f"<table><tbody>{cells}</tbody></table>"
 
 
-def _incident_page(
-    m: Messages,
-    frame: Frame,
-    jurisdiction: Jurisdiction,
-    item: dict[str, Any],
-    facts: dict[str, Any],
-    out: dict[str, bytes],
-) -> None:
-    path = item_page(item)
-    if path is None:
-        return
-    j = {d.id: d.name for d in jurisdiction.districts}
-    district = str(facts.get("district", ""))
-    name = j.get(district, district)
+def _incident_body(
+    m: Messages, zone: Any, path: str, facts: dict[str, Any], district: str | None, name: str
+) -> tuple[str, str]:
+    """(title, body) of an incident's page; `district` is None when it is not a known one."""
     category = m.label("category", facts.get("category"))
     where = f"{facts['block']}, {name}" if facts.get("block") else name
     hour = _at(facts.get("occurred_hour"))
-    zone = jurisdiction.zone
     when = (
         local_time(hour, zone)
         if hour
@@ -127,28 +131,15 @@ def _incident_page(
             (m.text("site.status"), m.label("status", facts.get("status"))),
         ]
     )
-    links = [(rel(path, district_page(district)), name, "")] if district in j else []
+    links = [(rel(path, district_page(district)), name, "")] if district else []
     body += items_list(links, "")
-    out[path] = page(
-        frame, path, m.text("site.incident_page_title", category=category, where=where), body
-    )
+    return m.text("site.incident_page_title", category=category, where=where), body
 
 
-def _meeting_page(
-    m: Messages,
-    frame: Frame,
-    jurisdiction: Jurisdiction,
-    item: dict[str, Any],
-    facts: dict[str, Any],
-    out: dict[str, bytes],
-) -> None:
-    path = item_page(item)
-    if path is None:
-        return
-    j = {d.id: d.name for d in jurisdiction.districts}
-    zone = jurisdiction.zone
-    district = str(facts.get("district", ""))
-    name = j.get(district, district)
+def _meeting_body(
+    m: Messages, zone: Any, path: str, facts: dict[str, Any], district: str | None, name: str
+) -> tuple[str, str]:
+    """(title, body) of a meeting's page, with its calendar links."""
     kind = m.label("kind", facts.get("kind"))
     venue = facts.get("venue") or name
     starts, ends = _at(facts.get("starts_at")), _at(facts.get("ends_at"))
@@ -168,7 +159,7 @@ def _meeting_page(
         ]
     )
     links = [(rel(path, "feeds/meetings.ics"), m.text("site.add_calendar"), "")]
-    if district in j:
+    if district:
         links.append(
             (
                 rel(path, district_ics(district)),
@@ -178,4 +169,4 @@ def _meeting_page(
         )
         links.append((rel(path, district_page(district)), name, ""))
     body += items_list(links, "")
-    out[path] = page(frame, path, m.text("site.meeting_page_title", kind=kind, venue=venue), body)
+    return m.text("site.meeting_page_title", kind=kind, venue=venue), body

@@ -60,6 +60,12 @@ def _cached(kind: str, spec: Any, draw: Callable[[], bytes]) -> bytes:
     return data
 
 
+def clear_cache() -> None:
+    """Forget every drawn chart (tests: a build that must draw again)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
 def _svg(fig: Figure, title: str) -> bytes:
     out = io.StringIO()
     with matplotlib.rc_context(RC):

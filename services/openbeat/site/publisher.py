@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.privacy.policy import Policy
-from openbeat.store import ObjectNotFound, ObjectStore
+from openbeat.store import ObjectStore, put_changed
 
 logger = logging.getLogger(__name__)
 
@@ -44,26 +44,17 @@ class SitePublisher:
 
         inputs = read_inputs(self.store, self.jurisdiction, self.policy)
         objects = build_site(inputs)
-        changed = []
-        for key in sorted(objects):
-            data = objects[key]
-            if self._current(key) == data:
-                continue
-            self.store.put(key, data, content_type(key), SITE_CACHE_CONTROL)
-            self.written[key] = data
-            changed.append(key)
+        changed = [
+            key
+            for key in sorted(objects)
+            if put_changed(
+                self.store, self.written, key, objects[key], content_type(key), SITE_CACHE_CONTROL
+            )
+        ]
         self.writes += len(changed)
         self.builds += 1
         logger.info("site: %d of %d objects changed", len(changed), len(objects))
         return changed
-
-    def _current(self, key: str) -> bytes | None:
-        if key not in self.written:
-            try:
-                self.written[key] = self.store.get(key)
-            except ObjectNotFound:
-                return None
-        return self.written[key]
 
 
 _SHARED: dict[str, SiteRebuilder] = {}

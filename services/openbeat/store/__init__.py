@@ -17,6 +17,7 @@ from openbeat.store.base import (
     StoreError,
     StoreUnavailable,
     guess_content_type,
+    put_changed,
     validate_key,
 )
 from openbeat.store.layout import Stores, StoreSettingError, open_stores
@@ -39,6 +40,7 @@ __all__ = [
     "open_store",
     "open_store_from_settings",
     "open_stores",
+    "put_changed",
     "validate_key",
 ]
 

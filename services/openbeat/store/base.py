@@ -7,6 +7,7 @@ are validated before any I/O: nothing built from event data can steer a write ou
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,3 +165,27 @@ class ObjectStore(Protocol):
     def url_for(self, key: str) -> str:
         """A URL addressing the object in this backend (file:// or the S3 endpoint)."""
         ...
+
+
+def put_changed(
+    store: ObjectStore,
+    written: dict[str, bytes],
+    key: str,
+    data: bytes,
+    content_type: str,
+    cache_control: str | None = None,
+) -> bool:
+    """Put `data` at `key` unless the object already holds exactly these bytes; True if put.
+
+    `written` is the caller's memory of what each key held when last read or written, so an
+    object is read from the store at most once per writer. An unchanged object is never put
+    again: it keeps its ETag, and readers' caches of it stay valid (the feeds, the site).
+    """
+    if key not in written:
+        with contextlib.suppress(ObjectNotFound):  # absent: nothing to compare with
+            written[key] = store.get(key)
+    if written.get(key) == data:
+        return False
+    store.put(key, data, content_type, cache_control)
+    written[key] = data
+    return True
