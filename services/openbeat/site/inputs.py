@@ -57,7 +57,9 @@ class SiteInputs:
     # (local date, district, category, count) of published (unsuppressed) incident-counts cells.
     daily: tuple[tuple[date, str, str, int], ...] = ()
     counts_end: date | None = None  # the last day incident-counts covers
-    recent: tuple[dict[str, Any], ...] = ()  # incidents rows of the last 28 days (the dataset's)
+    # The incidents rows of the last 28 days, newest first (the dataset's columns), as an Arrow
+    # table: tens of thousands of rows in a busy city, never turned into Python rows wholesale.
+    recent: pa.Table | None = None
     survey: tuple[tuple[str, float, float], ...] = ()  # (iso week, mean trust, mean safety)
     alerts: tuple[dict[str, Any], ...] = ()  # JSON Feed items of feeds/alerts.json
     meetings: tuple[dict[str, Any], ...] = ()  # JSON Feed items of feeds/meetings.json
@@ -169,11 +171,11 @@ def _recent(
     latest: dict[str, Any] | None,
     jurisdiction: Jurisdiction,
     policy: Policy,
-) -> tuple[dict[str, Any], ...]:
+) -> pa.Table | None:
     """Incident rows of the 28 days before the release's publication cutoff (already in the
     dataset, so nothing here is finer than it)."""
     if path is None or latest is None:
-        return ()
+        return None
     cutoff = datetime.fromisoformat(str(latest["cutoff"]).replace("Z", "+00:00"))
     until = policy.publication_cutoff(cutoff).astimezone(jurisdiction.zone).date()
     since = until - timedelta(days=WINDOW_DAYS)
@@ -188,8 +190,7 @@ def _recent(
             pc.less_equal(t["reported_date"], pa.scalar(until, pa.date32())),
         )
     )
-    t = t.sort_by([("occurred_date", "descending"), ("public_id", "ascending")])
-    return tuple(t.to_pylist())
+    return t.sort_by([("occurred_date", "descending"), ("public_id", "ascending")])
 
 
 def _survey(path: Path | None) -> tuple[tuple[str, float, float], ...]:

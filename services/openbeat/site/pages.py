@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow.compute as pc
+
 from openbeat.messages import Messages, local_time
 from openbeat.site import charts, stats
 from openbeat.site.html import Frame, esc, figure, items_list, link, page, rel, table
@@ -21,6 +23,7 @@ GEOJSON_KEY = "datasets/incidents/recent.geojson"
 MEETINGS_ICS = "feeds/meetings.ics"
 ALERTS_RSS = "feeds/alerts.rss"
 MEETINGS_RSS = "feeds/meetings.rss"
+RECENT_ROWS = 200  # a district page lists at most this many recent incidents
 
 
 def district_page(district_id: str) -> str:
@@ -222,6 +225,15 @@ def _links_block(m: Messages, path: str, inputs: SiteInputs, names: dict[str, st
     )
 
 
+def _recent_rows(inputs: SiteInputs, district: str, limit: int) -> list[dict[str, Any]]:
+    """The district's first `limit` recent incidents (newest first), as Python rows: only the
+    rows the page shows are converted, not the city's whole 28 days."""
+    t = inputs.recent
+    if t is None:
+        return []
+    return t.filter(pc.equal(t["district"], district)).slice(0, limit).to_pylist()
+
+
 def when_text(m: Messages, row: dict[str, Any], zone: Any) -> str:
     hour = row.get("occurred_hour")
     if hour is None:
@@ -254,9 +266,8 @@ def district_pages(inputs: SiteInputs, frame: Frame, out: dict[str, bytes]) -> N
                 m.label("category", r["category"]),
                 m.label("status", r.get("status")),
             )
-            for r in inputs.recent
-            if r["district"] == d.id
-        ][:200]
+            for r in _recent_rows(inputs, d.id, RECENT_ROWS)
+        ]
         body.append(
             f"<h2>{esc(m.text('site.recent_incidents'))}</h2><p>{esc(m.text('site.recent_incidents_note'))}</p>"
         )
