@@ -2,7 +2,7 @@
 
 `build_site(inputs)` is pure (plain data in, `{key: bytes}` out); `read_inputs` reads the
 public store; `SitePublisher` writes what changed; `SiteRebuilder` runs it off the hot path.
-Imported lazily: services that only request rebuilds do not load matplotlib until a build runs.
+Imported lazily: services that only request rebuilds do not load the builder until a build runs.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ them), at a fraction of the cost.
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Callable
 from datetime import date, datetime
 from json.encoder import encode_basestring  # the encoder json.dumps uses with ensure_ascii off
 from typing import Any
@@ -41,58 +41,47 @@ def _dumps(value: Any) -> str:
 
 
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'  # what json.dumps escapes when ensure_ascii is off
-_UTC = ("UTC", "+00:00", "Etc/UTC")
 
 
-def _texts(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
-    """Each value of `column` as JSON text, exactly as `json.dumps` writes it after `_value`.
+def _texts(column: pa.ChunkedArray) -> pa.Array:
+    """Each value of `column` as JSON text, exactly as `_dumps` writes it.
 
-    The common types are encoded in bulk with Arrow compute; anything unusual (a string that
-    needs escaping, sub-second times, other zones, non-empty lists) takes Python's own encoder.
+    Strings without anything to escape are quoted in bulk, integers cast; empty lists need no
+    encoder. Every other type is encoded by `_dumps` itself, once per DISTINCT value: 28 days of
+    incidents hold a few hundred hours, dates and grid coordinates, not tens of thousands.
     """
     kind = column.type
-    text: pa.ChunkedArray | pa.Array | None = None
+    values = column.combine_chunks()
+    text: pa.Array
     if (
         pa.types.is_string(kind)
-        and not pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py()
+        and not pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py()
     ):
-        text = _quote(column)
+        text = pc.binary_join_element_wise('"', values, '"', "")
     elif pa.types.is_integer(kind):
-        text = pc.cast(column, pa.string())
-    elif pa.types.is_floating(kind):
-        text = _floats(column.to_pylist())
-    elif pa.types.is_date(kind):
-        text = _quote(pc.strftime(column, format="%Y-%m-%d"))
-    elif pa.types.is_timestamp(kind) and kind.tz in (None, *_UTC):
-        try:
-            seconds = pc.cast(column, pa.timestamp("s", kind.tz))  # refuses to drop a fraction
-        except pa.ArrowInvalid:
-            seconds = None
-        if seconds is not None:
-            suffix = "" if kind.tz is None else "Z"
-            text = _quote(pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S" + suffix))
-    elif pa.types.is_list(kind) and not pc.any(pc.greater(pc.list_value_length(column), 0)).as_py():
-        text = pc.if_else(pc.is_valid(column), "[]", pa.scalar(None, pa.string()))
-    if text is None:
-        text = pa.array([_dumps(v) for v in column.to_pylist()], pa.string())
+        text = pc.cast(values, pa.string())
+    elif pa.types.is_list(kind) or pa.types.is_string(kind):
+        if (
+            pa.types.is_list(kind)
+            and not pc.any(pc.greater(pc.list_value_length(values), 0)).as_py()
+        ):
+            text = pc.if_else(pc.is_valid(values), "[]", pa.scalar(None, pa.string()))
+        else:
+            text = pa.array([_dumps(v) for v in values.to_pylist()], pa.string())
+    else:
+        text = _per_distinct(values, _dumps)
     return pc.fill_null(text, "null")
 
 
-def _floats(values: list[float | None], digits: int | None = None) -> pa.Array:
-    """Floats as json.dumps writes them (`float.__repr__`, NaN as NaN), optionally rounded."""
-    if digits is not None:
-        values = [None if v is None else round(v, digits) for v in values]
-    return pa.array(
-        [
-            None if v is None else float.__repr__(v) if math.isfinite(v) else json.dumps(v)
-            for v in values
-        ],
-        pa.string(),
-    )
+def _per_distinct(values: pa.Array, encode: Callable[[Any], str]) -> pa.Array:
+    """`encode` applied to each distinct value once, spread back over the rows (nulls stay)."""
+    encoded = pc.dictionary_encode(values)
+    texts = pa.array([encode(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return texts.take(encoded.indices)
 
 
-def _quote(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    return pc.binary_join_element_wise('"', values, '"', "")
+def _coordinate(value: float) -> str:
+    return _dumps(round(value, 6))
 
 
 def recent_geojson(inputs: SiteInputs) -> bytes:
@@ -104,9 +93,9 @@ def recent_geojson(inputs: SiteInputs) -> bytes:
         return b'{"features":[],"type":"FeatureCollection"}\n'
     parts: list[Any] = [
         '{"geometry":{"coordinates":[',
-        _floats(table["longitude"].to_pylist(), 6),
+        _per_distinct(table["longitude"].combine_chunks(), _coordinate),
         ",",
-        _floats(table["latitude"].to_pylist(), 6),
+        _per_distinct(table["latitude"].combine_chunks(), _coordinate),
         '],"type":"Point"},"id":',
         _texts(table["public_id"]),
         ',"properties":{',

@@ -39,7 +39,7 @@ class SitePublisher:
 
     def publish(self) -> list[str]:
         """Build and write every changed object; returns the keys written."""
-        from openbeat.site.build import build_site, content_type  # matplotlib: load on use
+        from openbeat.site.build import build_site, content_type  # pyarrow: load on use
         from openbeat.site.inputs import read_inputs
 
         inputs = read_inputs(self.store, self.jurisdiction, self.policy)
