@@ -4,7 +4,8 @@ Why: the site builder is optimised for large stores (bench stage `site`), and an
 must not change a single byte of what residents read. `golden_site.json` was recorded from the
 builder before its optimisation (session 4): every page, calendar and the GeoJSON as that
 builder wrote them; the charts (charts/*.svg) as written since they are plain SVG instead of
-matplotlib's. Every object's SHA-256 must still match, and no object may appear or vanish. A change that MEANS to change the site regenerates the file:
+matplotlib's. Every object's SHA-256 must still match, and no object may appear or vanish.
+A change that MEANS to change the site regenerates the file:
 
     OPENBEAT_SITE_GOLDEN=write .venv/bin/python -m pytest -q tests/site/test_site_golden.py
 
