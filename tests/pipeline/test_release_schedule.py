@@ -30,7 +30,8 @@ def test_publisher_cuts_one_release_per_interval_at_the_interval_start(tmp_path:
     publisher.flush(final=False)
     publisher.flush(final=False)
     now[0] = datetime(2026, 11, 25, 11, 0, 1, tzinfo=UTC)
-    publisher.flush(final=False)
+    # Releases are cut on their own thread; the final flush waits for them.
+    publisher.flush(final=True)
 
     assert cut == [
         datetime(2026, 11, 25, 10, 0, tzinfo=UTC),

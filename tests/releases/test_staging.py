@@ -74,6 +74,25 @@ def test_offset_gaps_from_transaction_markers_are_fine(tmp_path: Path) -> None:
     assert _offsets(store) == [(0, 0), (0, 2), (0, 6)]
 
 
+def test_a_part_spanning_a_gap_never_hides_another_copy_s_part(tmp_path: Path) -> None:
+    """Issue 10: a publisher that kept the buffer of a partition it lost staged, once the
+    partition came back, one part from its old records and its new ones (0..199 and 251..400);
+    the copy that owned the partition meanwhile had staged 100..250. The gap part's range
+    covers 100..250, yet 200..250 are only in the other part: read_staged must read them."""
+    store = LocalStore(tmp_path)
+    records = {o: public_incident(f"id{o}") for o in range(401)}
+    # This copy staged 0..99, then lost the partition with 100..199 still buffered.
+    stage_part(store, "incidents", TOPIC, 0, 0, 99, [(o, records[o]) for o in range(100)])
+    # The other copy read from the committed offset 100 and staged 100..250.
+    stage_part(store, "incidents", TOPIC, 0, 100, 250, [(o, records[o]) for o in range(100, 251)])
+    # The partition came back at 251: the old buffer and the new records in one part.
+    stale = [(o, records[o]) for o in [*range(100, 200), *range(251, 401)]]
+    stage_part(store, "incidents", TOPIC, 0, 0, 400, [(o, records[o]) for o in range(100)] + stale)
+    staged = list(read_staged(store, "incidents"))
+    assert [s.offset for s in staged] == list(range(401))
+    assert all(s.record == records[s.offset] for s in staged)
+
+
 @pytest.mark.parametrize(
     ("topic", "partition", "start", "end", "offsets"),
     [

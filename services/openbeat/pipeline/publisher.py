@@ -8,6 +8,16 @@ flush, under a key made of topic, partition and offset range (Kafka Connect S3 s
 only then are the offsets committed. A crash before the commit replays those records into a part
 that overwrites or overlaps the old one, and `read_staged` reads every offset once. Flushes also
 happen on a timer, so a quiet topic never holds data back.
+
+Copies of the publisher split the partitions. A partition taken away in a rebalance loses its
+buffered records (`revoked`): its offsets were not committed, so whoever owns it next reads them
+again. Kept, they would end up in a part spanning the records another copy staged meanwhile.
+
+A release is cut on a thread of its own (`_releases`): reading every staged part back takes
+minutes on a large store, and on the polling thread it would outlast max.poll.interval.ms (the
+group would expel this copy mid-release) and hold back staging. The loop goes on polling and
+staging; the next release starts once this one is done, and a failed release fails the service
+at the next flush. The final flush waits for a running release.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,12 +73,25 @@ class PublisherProcessor:
         # Wall-clock end of the last scheduled release pass (metrics: last release age).
         self.last_release_at: float | None = None
         self._started_seen: bool | None = None
+        self._releases = ThreadPoolExecutor(1, thread_name_prefix="publisher-release")
+        # The release being cut: its slot and its future.
+        self._releasing: tuple[int, Future[None]] | None = None
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         """Nothing to restore: staged parts already hold everything committed."""
 
     def revoked(self, partitions: set[TopicPartition]) -> None:
-        """The loop flushes before partitions move, so the buffers are empty here."""
+        """Drop what was buffered for these partitions: it was not committed, so it is read
+        again from the committed offset by their next owner (module docstring)."""
+        for tp in partitions:
+            dropped = self.buffers.pop((tp.topic, tp.partition), None)
+            if dropped:
+                logger.info(
+                    "dropped %d unstaged records of %s[%d] (revoked; read again by its owner)",
+                    len(dropped),
+                    tp.topic,
+                    tp.partition,
+                )
 
     def process(self, message: Any) -> None:
         """Buffer one record; a record that cannot be used raises (the loop dead-letters it)."""
@@ -99,20 +123,37 @@ class PublisherProcessor:
             self.staged += len(records)
             logger.info("staged %d records as %s", len(records), key)
         self.buffers.clear()
-        self._maybe_release()
+        self._maybe_release(final)
 
-    def _maybe_release(self) -> None:
+    def _maybe_release(self, final: bool = False) -> None:
         """Cut releases once per interval, with the interval's start as the cutoff, so every
-        copy of the publisher (and every retry) agrees on the release id."""
-        if not self.release or self.release_interval_s <= 0:
+        copy of the publisher (and every retry) agrees on the release id; off this thread."""
+        self._collect(wait=final)
+        if not self.release or self.release_interval_s <= 0 or self._releasing is not None:
             return
         now = self.clock()
         slot = int(now.timestamp()) // self.release_interval_s
         if slot == self.last_release_slot:
             return
         cutoff = datetime.fromtimestamp(slot * self.release_interval_s, UTC)
+        self._releasing = (slot, self._releases.submit(self._cut, cutoff))
+        if final:
+            self._collect(wait=True)
+
+    def _cut(self, cutoff: datetime) -> None:
+        assert self.release is not None
         for line in self.release(cutoff):
             logger.info("%s", line)
+
+    def _collect(self, wait: bool) -> None:
+        """Note the release that finished (or, with `wait`, is running); raise its error."""
+        if self._releasing is None:
+            return
+        slot, future = self._releasing
+        if not wait and not future.done():
+            return
+        self._releasing = None
+        future.result()  # a failed release fails the service, as it did on the loop thread
         self.last_release_slot = slot
         self.last_release_at = time.time()
 
@@ -131,6 +172,9 @@ class PublisherProcessor:
     def state_missing(self) -> str | None:
         """What of its state the store lacks at start (runtime.state_loss)."""
         return None if self._started else "every staged record (staging/)"
+    def releasing(self) -> bool:
+        """True while a release is being cut."""
+        return self._releasing is not None and not self._releasing[1].done()
 
     def report(self) -> list[str]:
         return [f"staged {self.staged} public records in {self.parts} parts"]

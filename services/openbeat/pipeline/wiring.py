@@ -1,27 +1,22 @@
-"""Building each streaming service from settings, and running them."""
+"""Building each streaming service from settings (pipeline.running runs them)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from openbeat.pipeline.releasing import Releaser
 from openbeat.privacy.pseudonym import DEV_PSEUDONYM_KEY, key_id
-from openbeat.runtime.loop import LoopConfig, LoopStats, Processor, StopFlag, run_loop
+from openbeat.runtime.loop import LoopConfig, Processor
 from openbeat.runtime.settings import (
     AlerterSettings,
     AnonymizerSettings,
     PublishSettings,
     RunSettings,
 )
-from openbeat.runtime.sink_loop import SinkConfig, SinkProcessor, run_sink_loop
-from openbeat.runtime.topics import TopicNames
+from openbeat.runtime.sink_loop import SinkProcessor
 from openbeat.store import ObjectStore
 
 if TYPE_CHECKING:
@@ -36,17 +31,6 @@ MIN_STEP = timedelta(seconds=1)
 
 class ConfigurationError(ValueError):
     """A setting that stops a service from starting; the message names the variable."""
-
-
-class ServiceFailed(RuntimeError):
-    """A service stopped with an error: the message names the service and the cause."""
-
-    def __init__(self, service: str, cause: BaseException) -> None:
-        from openbeat.runtime.errors import describe_error
-
-        super().__init__(f"service {service} stopped: {describe_error(cause)}")
-        self.service = service
-        self.cause = cause
 
 
 def pseudonym_key(settings: AnonymizerSettings) -> bytes:
@@ -241,25 +225,6 @@ def build_aggregator(settings: PublishSettings) -> SinkProcessor:
     )
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    build: Callable[[], Any]
-    # "transactional": Kafka in, Kafka out (runtime.loop); "sink": Kafka in, object store out.
-    loop: str = "transactional"
-
-
-def service_specs() -> dict[str, ServiceSpec]:
-    return {
-        "anonymizer": ServiceSpec("anonymizer", lambda: build_anonymizer(AnonymizerSettings())),
-        "aggregator": ServiceSpec(
-            "aggregator", lambda: build_aggregator(PublishSettings()), "sink"
-        ),
-        "publisher": ServiceSpec("publisher", lambda: build_publisher(PublishSettings()), "sink"),
-        "alerter": ServiceSpec("alerter", lambda: build_alerter(AlerterSettings()), "sink"),
-    }
-
-
 def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | None) -> LoopConfig:
     instance_id = instance or run.instance_id
     namespace = run.topic_namespace
@@ -275,129 +240,3 @@ def loop_config(name: str, run: RunSettings, until_idle: bool, instance: str | N
         idle_assignment_timeout_s=run.assignment_timeout_s,
         service=name,
     )
-
-
-# Called with (service, bootstrap, group id, input topics) around a service's run: a context
-# manager that shows its progress (runtime/progress.py), or None for none.
-Watch = Callable[[str, str, str, Sequence[str]], AbstractContextManager[Any]]
-
-
-def run_one(
-    name: str,
-    until_idle: bool,
-    instance: str | None,
-    stop: StopFlag,
-    processor: Any = None,
-    watch: Watch | None = None,
-) -> tuple[Any, LoopStats]:
-    spec = service_specs()[name]
-    processor = processor if processor is not None else spec.build()
-    run = RunSettings()
-    config = loop_config(name, run, until_idle, instance)
-    topics = processor.input_topics
-    shown = watch(name, config.bootstrap, config.group_id, topics) if watch else None
-    with shown or nullcontext():
-        return _run_loop(spec, processor, run, config, until_idle, stop)
-
-
-def _run_loop(
-    spec: ServiceSpec,
-    processor: Any,
-    run: RunSettings,
-    config: LoopConfig,
-    until_idle: bool,
-    stop: StopFlag,
-) -> tuple[Any, LoopStats]:
-    """The loop, restarted after transient faults (runtime.supervise); sinks rebuilt afresh."""
-    from openbeat.runtime import state_loss, supervise
-
-    loop: Callable[[Any, LoopStats], object]
-    if spec.loop == "sink":
-        sink = SinkConfig(
-            bootstrap=config.bootstrap,
-            group_id=config.group_id,
-            client_id=config.client_id,
-            until_idle=until_idle,
-            max_batch=run.max_batch,
-            commit_interval_s=run.commit_interval_s,
-            idle_assignment_timeout_s=run.assignment_timeout_s,
-            deadletter_topic=TopicNames(run.topic_namespace).deadletter,
-            service=spec.name,
-        )
-        loop = state_loss.guarded(spec.name, sink, lambda p, st: run_sink_loop(p, sink, stop, st))
-    else:
-        loop = lambda p, stats: run_loop(p, config, stop, stats=stats)  # noqa: E731
-    return supervise.run_supervised(
-        spec.name,
-        processor,
-        loop,
-        stop=stop,
-        bootstrap=config.bootstrap,
-        backoff=supervise.Backoff(max_s=run.retry_max_s),
-        rebuild=spec.build if spec.loop == "sink" else None,
-    )
-
-
-def serve_metrics(port: int) -> None:
-    """Metrics and health for every service of this process (runtime.metrics); 0: off."""
-    if port:
-        from openbeat.runtime.metrics import serve
-
-        try:
-            serve(port)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"OPENBEAT_METRICS_PORT={port}: cannot listen on it ({exc.strerror}); "
-                "choose a free port, or 0 for no metrics"
-            ) from exc
-
-
-def run_many(
-    names: list[str], until_idle: bool, instance: str | None, watch: Watch | None = None
-) -> dict[str, tuple[Any, LoopStats]]:
-    """Batch mode runs the services one after another in pipeline order; otherwise in threads.
-
-    `watch` (batch mode only) wraps each service's run, e.g. with a progress line.
-    """
-    stop = StopFlag()
-    stop.install_signal_handlers()
-    serve_metrics(RunSettings().metrics_port)
-    results: dict[str, tuple[Any, LoopStats]] = {}
-    if until_idle or len(names) == 1:
-        for name in names:
-            try:
-                results[name] = run_one(name, until_idle, instance, stop, watch=watch)
-            except Exception as exc:
-                raise ServiceFailed(name, exc) from exc
-        return results
-    errors: list[BaseException] = []
-    # Build every service here, and let those that fork workers (the anonymizer) fork them now,
-    # while this process has a single thread: forking beside running Kafka client threads can
-    # leave a child holding a lock no thread will ever release.
-    processors: dict[str, Any] = {}
-    for name in names:
-        processors[name] = service_specs()[name].build()
-        start = getattr(processors[name], "start", None)
-        if callable(start):
-            start()
-
-    def target(name: str) -> None:
-        try:
-            results[name] = run_one(name, until_idle, instance, stop, processors[name])
-        except Exception as exc:  # a dead service stops the others: no silent half-pipeline
-            failure = ServiceFailed(name, exc)
-            failure.__cause__ = exc
-            errors.append(failure)
-            stop.set()
-        except BaseException as exc:
-            errors.append(exc)
-            stop.set()
-
-    threads = [threading.Thread(target=target, args=(n,), name=n) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return results

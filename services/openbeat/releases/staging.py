@@ -11,6 +11,7 @@ Every record carries its offset, so the publisher can commit offsets after `stag
 from __future__ import annotations
 
 import hashlib
+import heapq
 import io
 import json
 import logging
@@ -174,21 +175,58 @@ def read_part(store: ObjectStore, part: PartRef) -> Iterator[StagedRecord]:
 
 
 def read_staged(store: ObjectStore, dataset_source: str) -> Iterator[StagedRecord]:
-    """Every staged record once per (topic, partition, offset), even where parts overlap.
+    """Every staged record once per (topic, partition, offset), in offset order per partition,
+    even where parts overlap.
 
-    Parts are read in first-offset order per partition; a record at or below the highest offset
-    already read from that partition is a replay duplicate and is skipped. Memory: one part.
+    A part's name gives the range its records lie in, not that it holds every offset of it
+    (transaction markers and aborted records leave gaps, and a part staged across a rebalance
+    could skip records another copy staged meanwhile), so no part is ever taken as covering
+    another: the parts of a partition are merged by offset, and an offset read twice is
+    yielded once. Only parts whose ranges overlap are open at once; a part no other part
+    overlaps is streamed as it is.
     """
-    high: dict[tuple[str, int], int] = {}
-    for part in list_parts(store, dataset_source):
-        tp = (part.topic, part.partition)
-        if part.last_offset <= high.get(tp, -1):
-            continue  # wholly covered by parts already read
-        for staged in read_part(store, part):
-            if staged.offset <= high.get(tp, -1):
-                continue
-            high[tp] = staged.offset
+    parts = list_parts(store, dataset_source)
+    start = 0
+    while start < len(parts):
+        end = start
+        tp = (parts[start].topic, parts[start].partition)
+        while end < len(parts) and (parts[end].topic, parts[end].partition) == tp:
+            end += 1
+        yield from _merged(store, parts[start:end])
+        start = end
+
+
+def _merged(store: ObjectStore, parts: list[PartRef]) -> Iterator[StagedRecord]:
+    """The records of one partition's parts (sorted by first offset), by offset, each once."""
+    heap: list[tuple[int, int, StagedRecord, Iterator[StagedRecord]]] = []
+    opened = 0
+    last = -1
+    while opened < len(parts) or heap:
+        # Open every part that may hold the smallest offset not yet read: an unopened part
+        # starts after the top of the heap, so all its records come later.
+        while opened < len(parts) and (not heap or parts[opened].first_offset <= heap[0][0]):
+            records = read_part(store, parts[opened])
+            first = next(records, None)
+            if first is not None:
+                heapq.heappush(heap, (first.offset, opened, first, records))
+            opened += 1
+        if not heap:
+            continue
+        offset, seq, staged, records = heapq.heappop(heap)
+        if offset > last:
+            last = offset
             yield staged
+        if not heap and (
+            opened == len(parts) or parts[opened].first_offset > parts[seq].last_offset
+        ):
+            # Nothing else overlaps the rest of this part: stream it (the common case).
+            for staged in records:
+                last = staged.offset
+                yield staged
+            continue
+        following = next(records, None)
+        if following is not None:
+            heapq.heappush(heap, (following.offset, seq, following, records))
 
 
 def staged_offsets(store: ObjectStore, dataset_source: str) -> dict[str, dict[str, int]]:

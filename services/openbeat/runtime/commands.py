@@ -39,7 +39,7 @@ def topics_apply() -> int:
 
 def run_services(names: list[str] | None, until_idle: bool, instance: str | None) -> int:
     """Run the named services, or every service this build has."""
-    from openbeat.pipeline.wiring import run_many, service_specs
+    from openbeat.pipeline.running import run_many, service_specs
     from openbeat.runtime.metrics import service_view
 
     available = service_specs()

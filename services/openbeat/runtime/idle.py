@@ -43,7 +43,7 @@ def idle(
     if not assigned:
         if time.monotonic() - started > assignment_timeout_s:
             raise NoPartitionsAssigned(
-                _why_unassigned(consumer, topics, assignment_timeout_s, group)
+                why_unassigned(consumer, topics, assignment_timeout_s, group)
             )
         return False
     wanted: set[TopicPartition] = set()
@@ -64,7 +64,7 @@ def idle(
     return True
 
 
-def _why_unassigned(
+def why_unassigned(
     consumer: KafkaConsumer, topics: Sequence[str], timeout_s: float, group: str
 ) -> str:
     """The sentence for NoPartitionsAssigned: missing topics when that is the cause."""

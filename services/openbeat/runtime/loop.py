@@ -13,25 +13,27 @@ checks, sends) only after the current transaction committed. If that transaction
 group rebalanced inside that poll, the prefetched batch is dropped and every partition rewound
 to its committed offset (the transaction is aborted too after a rebalance: another member may
 already consume its partitions from the committed offsets).
+
+Rebalances are settled on the polling thread after each poll (runtime.lifecycle): the listener
+only records them and pauses new partitions until their state is restored.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, cast
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from openbeat.runtime.clients import make_consumer, make_producer
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
+from openbeat.runtime.lifecycle import Rebalances, rewind
+from openbeat.runtime.lifecycle import StopFlag as StopFlag  # re-exported: services import it here
 from openbeat.runtime.metrics import service_view
 from openbeat.runtime.partitioner import CachingPartitioner
 
@@ -74,7 +76,8 @@ class Processor(Protocol):
         """Outputs for one input message (a kafka-python ConsumerRecord)."""
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
-        """Partitions now ours: restore their state before their first message."""
+        """Partitions now ours: restore their state before their first message (called on the
+        polling thread with those partitions paused, runtime.lifecycle)."""
 
     def revoked(self, partitions: set[TopicPartition]) -> None:
         """Partitions taken away: drop their state."""
@@ -126,45 +129,8 @@ class LoopConfig:
     service: str = ""
 
 
-class _Listener(ConsumerRebalanceListener):
-    def __init__(self, processor: Processor) -> None:
-        self.processor = processor
-        # Every callback, even with no partitions: the loop compares it around a prefetch poll
-        # to tell whether a rebalance ran inside it.
-        self.calls = 0
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        self.calls += 1
-        if revoked:
-            logger.info("partitions revoked: %s", _fmt(revoked))
-            self.processor.revoked(set(revoked))
-
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        self.calls += 1
-        if assigned:
-            logger.info("partitions assigned: %s", _fmt(assigned))
-            self.processor.assigned(set(assigned))
-
-
-def _fmt(partitions: Iterable[TopicPartition]) -> str:
-    return ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
-
-
-class StopFlag:
-    """Set by SIGTERM/SIGINT: the loop finishes its transaction and returns."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def set(self) -> None:
-        self._event.set()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def install_signal_handlers(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.set())
+# The loop's rebalance listener under the name the prefetch tests drive it by.
+_Listener = Rebalances
 
 
 def run_loop(
@@ -223,7 +189,7 @@ def _run(
     view.attach(stats, processor)
     try:
         producer.init_transactions()
-        listener = _Listener(processor)
+        listener = Rebalances(processor, consumer)
         consumer.subscribe(list(processor.input_topics), listener=listener)
         started = time.monotonic()
         prefetched: _Prefetched | None = None
@@ -233,6 +199,9 @@ def _run(
                 batch = consumer.poll(
                     timeout_ms=config.poll_timeout_ms, max_records=config.max_batch
                 )
+                # Revoke and restore here, not in the listener (runtime.lifecycle); the
+                # partitions just assigned are paused, so the batch holds none of theirs.
+                listener.settle()
                 if not batch:
                     if config.until_idle and idle(
                         consumer,
@@ -249,6 +218,8 @@ def _run(
             prefetched = _transaction(
                 producer, consumer, processor, batch, outputs, stats, listener, config, stop
             )
+            # A rebalance inside the prefetch poll aborted the transaction: settle it now.
+            listener.settle()
             if on_batch:
                 on_batch(stats)
         # A batch prefetched when the stop came is simply not processed: its offsets were not
@@ -271,7 +242,7 @@ def _outputs(processor: Processor, batch: Batch) -> Iterator[Iterable[OutTuple]]
 def _prefetch(
     consumer: KafkaConsumer,
     processor: Processor,
-    listener: _Listener,
+    listener: Rebalances,
     config: LoopConfig,
 ) -> tuple[_Prefetched | None, bool]:
     """Poll the next batch while the current transaction is open and hand it to the processor,
@@ -306,7 +277,7 @@ def _transaction(
     batch: Batch,
     outputs: Iterable[Iterable[OutTuple]],
     stats: LoopStats,
-    listener: _Listener,
+    listener: Rebalances,
     config: LoopConfig,
     stop: StopFlag,
 ) -> _Prefetched | None:
@@ -359,7 +330,7 @@ def _transaction(
             producer.abort_transaction()
         finally:
             processor.abort()
-            _rewind(consumer, consumer.assignment())
+            rewind(consumer, consumer.assignment())
         return None
     processor.commit()
     stats.transactions += 1
@@ -373,7 +344,7 @@ def _transaction(
 def _prefetch_or_abort(
     consumer: KafkaConsumer,
     processor: Processor,
-    listener: _Listener,
+    listener: Rebalances,
     config: LoopConfig,
     stop: StopFlag,
 ) -> _Prefetched | None:
@@ -397,15 +368,3 @@ def _discard(outputs: Iterable[Any]) -> None:
     close = getattr(outputs, "close", None)
     if close is not None:
         close()
-
-
-def _rewind(consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
-    assigned = consumer.assignment()
-    for tp in partitions:
-        if tp not in assigned:
-            continue
-        committed = consumer.committed(tp)
-        if committed is None:
-            consumer.seek_to_beginning(tp)
-        else:
-            consumer.seek(tp, committed)

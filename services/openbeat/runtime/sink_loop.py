@@ -13,6 +13,15 @@ only once that background flush has finished; a failed one stops the loop like a
 
 A record the processor cannot absorb (it raises) is dead-lettered with the reason and the loop
 goes on (runtime.sink_letters); those dead letters are flushed before any offset is committed.
+
+Rebalances are settled after each poll (runtime.lifecycle): a partition taken away loses its
+uncommitted offsets here and its buffered records in the processor (`revoked`), so its next
+owner, or this copy when it gets it back, reads them again from the committed offset. Nothing
+absorbed but not yet durable is ever committed on another ownership's behalf.
+
+With a `lease` (runtime.lease: the aggregator and the alerter, single writers) the loop confirms
+the lease right before every write (`after_batch`, flushes); a lost lease raises `LeaseLost`
+and nothing more is written or committed.
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from kafka.structs import OffsetAndMetadata
 
 from openbeat.runtime.clients import make_consumer
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
-from openbeat.runtime.loop import LoopStats, StopFlag, _Listener
+from openbeat.runtime.lease import Lease
+from openbeat.runtime.lifecycle import Rebalances, StopFlag
+from openbeat.runtime.loop import LoopStats
 from openbeat.runtime.metrics import service_view
 from openbeat.runtime.sink_letters import SinkLetters
 
@@ -74,6 +85,8 @@ class SinkConfig:
     deadletter_topic: str | None = None
     # The name the service's metrics carry (runtime.metrics); the group id when empty.
     service: str = ""
+    # Extra KafkaConsumer settings (a single writer's shorter session, runtime.lease).
+    consumer_options: tuple[tuple[str, Any], ...] = ()
 
 
 def run_sink_loop(
@@ -81,6 +94,7 @@ def run_sink_loop(
     config: SinkConfig,
     stop: StopFlag | None = None,
     stats: LoopStats | None = None,
+    lease: Lease | None = None,
 ) -> LoopStats:
     """Run until stopped, or until idle; counts go into `stats` (shared across restarts)."""
     stop = stop or StopFlag()
@@ -90,6 +104,7 @@ def run_sink_loop(
         client_id=config.client_id,
         group_id=config.group_id,
         instance_id=config.client_id,
+        **dict(config.consumer_options),
     )
     letters = SinkLetters(config.bootstrap, config.client_id, config.deadletter_topic)
     view = service_view(config.service or config.group_id)
@@ -128,10 +143,23 @@ def run_sink_loop(
                 raise error
             commit_offsets(offsets)
 
+    def confirm() -> None:
+        if lease is not None:
+            lease.confirm()
+
+    def forget(revoked: set[TopicPartition]) -> None:
+        """Revoked partitions' progress is not ours to commit any more (module docstring)."""
+        for tp in revoked:
+            pending.pop(tp, None)
+        for _, offsets in in_flight:
+            for tp in revoked:
+                offsets.pop(tp, None)
+
     def commit(final: bool = False) -> None:
         if failed:
             return
         settle(wait=True)
+        confirm()
         processor.flush(final)
         commit_offsets(dict(pending))
         pending.clear()
@@ -143,20 +171,24 @@ def run_sink_loop(
         settle(wait=False)
         if in_flight:  # the last one is still writing: start the next at the next interval
             return
+        confirm()
         in_flight.append((background.flush_in_background(), dict(pending)))
         pending.clear()
 
     try:
-        consumer.subscribe(list(processor.input_topics), listener=_Listener(processor))  # type: ignore[arg-type]
+        listener = Rebalances(processor, consumer)
+        consumer.subscribe(list(processor.input_topics), listener=listener)
         started = last_commit = time.monotonic()
         while not stop.is_set():
             batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
+            forget(listener.settle())
             for tp, messages in batch.items():
                 for message in messages:
                     letters.process(processor, message)
                 pending[tp] = messages[-1].offset + 1
                 stats.consumed += len(messages)
             if batch:
+                confirm()
                 processor.after_batch()
             settle(wait=False)
             view.tick(consumer)

@@ -54,6 +54,11 @@ class TopicNames:
     def revisions(self) -> str:
         return f"{self.namespace}.state.anonymizer-revisions"
 
+    @property
+    def leases(self) -> str:
+        """The single writers' lease topic (runtime.lease)."""
+        return f"{self.namespace}.state.leases"
+
     def kind_of_raw(self, topic: str) -> str | None:
         for kind in KINDS:
             if self.raw(kind) == topic:
