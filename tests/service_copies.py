@@ -100,3 +100,30 @@ def group_caught_up(bootstrap: str, group: str, messages: list) -> bool:
         return all((consumer.committed(tp) or 0) >= end for tp, end in wanted.items())
     finally:
         consumer.close(autocommit=False)
+
+
+def read_topic(bootstrap: str, topic: str, timeout: float = 180.0) -> list:
+    """Every committed message of `topic`, read to its end offsets; fails (never returns a part)
+    when that takes longer than `timeout`, as it can on a loaded machine."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    try:
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        out: list = []
+        started = time.monotonic()
+        while not all(consumer.position(tp) >= ends[tp] for tp in partitions):
+            assert time.monotonic() - started < timeout, f"{topic} not read in {timeout}s"
+            for messages in consumer.poll(timeout_ms=500).values():
+                out.extend(messages)
+        return out
+    finally:
+        consumer.close()

@@ -21,9 +21,10 @@ import pytest
 from cli_helpers import run_cli
 from openbeat.contracts.codec import SchemaStore
 from openbeat.store import open_store
-from service_copies import Copy, group_caught_up, until
+from service_copies import Copy, group_caught_up, read_topic, until
 
-pytestmark = pytest.mark.integration
+# Several copies and rebalances: minutes on a loaded machine.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 # How long a standby may take to write after the holder died: the lease session (6 s) plus a
 # rebalance of the lease group and of the input group, on a loaded machine.
@@ -54,7 +55,7 @@ def _feeds(store: Path) -> dict[str, list[str]]:
 
 
 def _reference(
-    service: str, env: dict[str, str], names: Any, consume: Callable[..., list], root: Path
+    service: str, env: dict[str, str], names: Any, read: Callable[[str], list], root: Path
 ) -> Any:
     """What one copy makes of every input record, absorbed once in this process."""
     from openbeat.contracts.jurisdiction import load_jurisdiction
@@ -76,7 +77,7 @@ def _reference(
     else:
         processor = AggregatorProcessor(names=names, schemas=SchemaStore.load(), private=private)
     for topic in processor.input_topics:
-        for message in consume(topic):
+        for message in read(topic):
             processor.process(message)
     return processor
 
@@ -94,10 +95,12 @@ def test_standby_takes_over_when_the_active_copy_is_killed(
     service: str,
     openbeat_env: dict[str, str],
     topic_names: Any,
-    consume: Callable[..., list],
     kafka_bootstrap: str,
     tmp_path: Path,
 ) -> None:
+    def read(topic: str) -> list:
+        return read_topic(kafka_bootstrap, topic)
+
     env = {**openbeat_env, "OPENBEAT_COMMIT_INTERVAL_S": "0.5", "OPENBEAT_MAX_BATCH": "200"}
     run_cli(env, "emit", "--sample", "1000", "--seed", "4", "--no-progress")
     run_cli(env, "run", "anonymizer", "--until-idle")
@@ -107,8 +110,8 @@ def test_standby_takes_over_when_the_active_copy_is_killed(
     second = Copy(env, service, "b", logs)
     try:
         until(lambda: "standby" in second.log(), 60, "the second copy stands by")
-        processor = _reference(service, env, topic_names, consume, tmp_path / "before")
-        inputs = [m for t in processor.input_topics for m in consume(t)]
+        processor = _reference(service, env, topic_names, read, tmp_path / "before")
+        inputs = [m for t in processor.input_topics for m in read(t)]
         group = f"{topic_names.namespace}-{service}"
         until(lambda: group_caught_up(kafka_bootstrap, group, inputs), 90, "first copy done")
         assert not _active(second), "two copies active at once"
@@ -120,8 +123,8 @@ def test_standby_takes_over_when_the_active_copy_is_killed(
         run_cli(env, "emit", "--sample", "500", "--seed", "5", "--no-progress")
         run_cli(env, "run", "anonymizer", "--until-idle")
 
-        processor = _reference(service, env, topic_names, consume, tmp_path / "after")
-        inputs = [m for t in processor.input_topics for m in consume(t)]
+        processor = _reference(service, env, topic_names, read, tmp_path / "after")
+        inputs = [m for t in processor.input_topics for m in read(t)]
         until(lambda: group_caught_up(kafka_bootstrap, group, inputs), 90, "new holder done")
     finally:
         first.kill()

@@ -9,8 +9,9 @@ it restore what it gained while those partitions stay paused (no record of their
 before their state is back), and only then resumes them.
 
 A partition taken away and given back in between is revoked first, then assigned: whatever the
-processor held for it is dropped and rebuilt from the committed offsets, which is where the
-consumer resumes it.
+processor held for it is dropped and rebuilt from the committed offsets, and the consumer is
+sought back to them (kafka-python keeps the old position of a partition it gets back in the same
+rebalance, which would skip everything read but not committed).
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ class Rebalances(ConsumerRebalanceListener):
         if assigned:
             if self.consumer is not None:
                 assigned &= self.consumer.assignment()
+                # kafka-python keeps the position of a partition assigned again in the same
+                # rebalance; whatever this copy held past the committed offset is gone now.
+                rewind(self.consumer, assigned)
             if assigned:
                 self.processor.assigned(assigned)
                 if self.consumer is not None:
