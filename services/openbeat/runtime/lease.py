@@ -118,7 +118,12 @@ class Lease(ConsumerRebalanceListener):
         started = time.monotonic()
         announced = False
         while not stop.is_set():
-            self._consumer.poll(timeout_ms=200)
+            try:
+                self._consumer.poll(timeout_ms=200)
+            except KafkaError as exc:  # the broker away: a standby just waits for it
+                logger.warning("%s: waiting for Kafka to take the lease: %s", self.client_id, exc)
+                stop.wait(1.0)
+                continue
             if self._held.is_set() and not self._fenced:
                 try:
                     self._fence_predecessors()
