@@ -179,7 +179,11 @@ class Lease(ConsumerRebalanceListener):
 
     def why_not_held(self, service: str, waited_s: float) -> str:
         """The sentence for an --until-idle copy that never got the lease."""
-        if not self._consumer.partitions_for_topic(self.topic):
+        try:
+            exists = bool(self._consumer.partitions_for_topic(self.topic))
+        except KafkaError:  # kafka-python may raise for a topic that does not exist
+            exists = False
+        if not exists:
             return why_unassigned(self._consumer, [self.topic], waited_s, self.group)
         return (
             f"{service}: another copy held the lease ({self.group}) for {waited_s:.0f}s, so "
