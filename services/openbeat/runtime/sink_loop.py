@@ -158,6 +158,7 @@ def run_sink_loop(
     def commit(final: bool = False) -> None:
         if failed:
             return
+        forget(listener.settle())  # a rebalance the IO thread finished since the last poll
         settle(wait=True)
         confirm()
         processor.flush(final)
@@ -168,6 +169,7 @@ def run_sink_loop(
         if background is None:
             commit()
             return
+        forget(listener.settle())
         settle(wait=False)
         if in_flight:  # the last one is still writing: start the next at the next interval
             return
@@ -175,8 +177,8 @@ def run_sink_loop(
         in_flight.append((background.flush_in_background(), dict(pending)))
         pending.clear()
 
+    listener = Rebalances(processor, consumer)
     try:
-        listener = Rebalances(processor, consumer)
         consumer.subscribe(list(processor.input_topics), listener=listener)
         started = last_commit = time.monotonic()
         while not stop.is_set():
