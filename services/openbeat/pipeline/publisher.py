@@ -172,6 +172,7 @@ class PublisherProcessor:
     def state_missing(self) -> str | None:
         """What of its state the store lacks at start (runtime.state_loss)."""
         return None if self._started else "every staged record (staging/)"
+
     def releasing(self) -> bool:
         """True while a release is being cut."""
         return self._releasing is not None and not self._releasing[1].done()
