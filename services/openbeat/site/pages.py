@@ -244,18 +244,21 @@ def when_text(m: Messages, row: dict[str, Any], zone: Any) -> str:
 def district_pages(inputs: SiteInputs, frame: Frame, out: dict[str, bytes]) -> None:
     m = frame.messages
     j = inputs.jurisdiction
+    cells = stats.by_district_cells(inputs.daily)
+    first = min((day for day, *_ in inputs.daily), default=None)
     for d in j.districts:
         path = district_page(d.id)
         body = []
         end = inputs.counts_end
         if end is not None:
-            body.append(_window_cards(m, stats.window(inputs.daily, end, d.id)))
+            mine = cells.get(d.id, [])
+            body.append(_window_cards(m, stats.window(mine, end)))
             body.append(
                 _weekly_block(
                     m,
                     path,
                     _chart_key(f"districts/{d.id}"),
-                    stats.weekly(inputs.daily, end, d.id),
+                    stats.weekly(mine, end, first=first),
                     out,
                 )
             )

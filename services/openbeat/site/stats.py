@@ -47,8 +47,13 @@ def window(cells: Iterable[Cell], end: date, district: str | None = None) -> Win
     return Window(start, end, current, previous)
 
 
-def weekly(cells: Sequence[Cell], end: date, district: str | None = None) -> list[tuple[date, int]]:
-    """(Monday, incidents) for the last 26 complete-or-current weeks up to `end`."""
+def weekly(
+    cells: Sequence[Cell], end: date, district: str | None = None, first: date | None = None
+) -> list[tuple[date, int]]:
+    """(Monday, incidents) for the last 26 complete-or-current weeks up to `end`.
+
+    `first` is the first published day of the whole table (default: of `cells`), so a caller
+    that passes one district's cells (`by_district_cells`) leaves out the same weeks."""
     last_monday = end - timedelta(days=end.weekday())
     weeks = [last_monday - timedelta(weeks=i) for i in range(WEEKS - 1, -1, -1)]
     totals: dict[date, int] = dict.fromkeys(weeks, 0)
@@ -59,7 +64,8 @@ def weekly(cells: Sequence[Cell], end: date, district: str | None = None) -> lis
         if monday in totals and day <= end:
             totals[monday] += count
     # Weeks before the first published day are not zero, they are unknown: leave them out.
-    first = min((day for day, *_ in cells), default=None)
+    if first is None:
+        first = min((day for day, *_ in cells), default=None)
     return [(w, totals[w]) for w in weeks if first is None or w >= first - timedelta(days=6)]
 
 
@@ -82,3 +88,12 @@ def by_district(cells: Iterable[Cell], end: date) -> dict[str, int]:
         if start <= day <= end:
             totals[where] += count
     return dict(totals)
+
+
+def by_district_cells(cells: Iterable[Cell]) -> dict[str, list[Cell]]:
+    """The cells of each district, in their order: one pass, so the district pages do not
+    each scan the whole city's year of cells (a large city has hundreds of thousands)."""
+    out: dict[str, list[Cell]] = defaultdict(list)
+    for cell in cells:
+        out[cell[1]].append(cell)
+    return out
