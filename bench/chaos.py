@@ -246,10 +246,11 @@ class Run:
             result["warmup_s"] = {
                 s: None if t is None else round(t - started, 2) for s, t in warm.items()
             }
-            figures = schedule.run()
+            schedule.run()
             time.sleep(5)  # a last stretch of steady input after the faults
         except BaseException:
             emitter.abort.set()
+            self._faults(result, schedule, supervisor)  # what was measured until the failure
             raise
         finally:
             emitter.halt.set()
@@ -266,7 +267,11 @@ class Run:
         stops = {s: svc.stop() for s, svc in services.items()}
         result["chaos_run_s"] = round(time.monotonic() - started, 2)
         result["service_stop_codes"] = stops
-        result["kills"] = kill_report(figures, supervisor, args.kills)
+        self._faults(result, schedule, supervisor)
+
+    def _faults(self, result: dict[str, Any], schedule: FaultSchedule, sup: Supervisor) -> None:
+        figures = schedule.figures
+        result["kills"] = kill_report(figures, sup, self.args.kills)
         result["broker"] = figures.broker
         result["broker_restarts"] = len(figures.broker)
         result["store_outages"] = figures.outages
@@ -276,7 +281,7 @@ class Run:
         """Seconds until no group's committed offsets moved for `quiet_s` (None: never)."""
         began = time.monotonic()
         while time.monotonic() - began < self.args.recovery_timeout_s * 2:
-            last = max((t for t, _, _ in monitor.history), default=began)
+            last = max((t for t, _, _ in monitor.snapshot()), default=began)
             if time.monotonic() - max(last, began) >= quiet_s:
                 return round(last - began, 2)
             time.sleep(1)
@@ -348,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("kafka").setLevel(logging.WARNING)
     args = parse(argv)
     WORK.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(WORK / "diff", ignore_errors=True)
+    for old in ("diff", "logs"):  # this run's alone
+        shutil.rmtree(WORK / old, ignore_errors=True)
     run = Run(args)
     started = time.monotonic()
     commit = subprocess.run(

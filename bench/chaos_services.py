@@ -210,9 +210,14 @@ class ProgressMonitor(threading.Thread):
                 self._admin.close()
             self._admin = None
 
+    def snapshot(self) -> list[tuple[float, str, int]]:
+        """The history as of now (the monitor thread appends to it while others read)."""
+        with self._lock:
+            return list(self.history)
+
     def advanced_since(self, name: str, since: float, beyond: int) -> float | None:
         """First time after `since` at which `name`'s committed sum exceeded `beyond`."""
-        for t, who, total in self.history:
+        for t, who, total in self.snapshot():
             if who == name and t >= since and total > beyond:
                 return t
         return None
