@@ -26,6 +26,7 @@ the end-to-end rate (the whole `run_loop` call) is reported beside it.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,7 @@ def run(bootstrap: str) -> dict[str, Any]:
     base_runs: list[Measured] = []
     anon_runs: list[Measured] = []
     report: list[str] = []
+    load_before = os.getloadavg()[0]
     for round_no in range(RUNS):
         with bench_namespace(bootstrap) as names:
             output = f"{names.namespace}.bench.passthrough"
@@ -147,6 +149,9 @@ def run(bootstrap: str) -> dict[str, Any]:
     max_batch = RunSettings().max_batch
     return {
         "events": EVENTS,
+        # The machine is shared: the load around the runs tells how far to trust the ratio (the
+        # workers run at a lower priority, so a loaded machine slows the anonymizer most).
+        "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "max_batch": max_batch,
         "runs": f"best of {RUNS}, interleaved (order alternates per round), fresh namespace, "
         "consumer group and transactional id per run",
