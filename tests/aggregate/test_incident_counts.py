@@ -20,7 +20,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from openbeat.aggregate.counts import ALL_CATEGORIES, CITYWIDE, WITHHELD, incident_counts
-from openbeat.aggregate.noise import NoiseConfig
 from openbeat.aggregate.state import PUBLIC_INCIDENTS, WITHHELD_INCIDENTS, AggregateState
 
 ks = st.integers(2, 6)
@@ -203,40 +202,6 @@ def many_withheld(cells: int, per_cell: int) -> list[History]:
         cell = (date(2026, 1, 1) + timedelta(days=n // 20), f"D{n % 4}", f"cat{n % 5}")
         stories += [History(f"w{n}-{i}", (Version(False, cell),)) for i in range(per_cell)]
     return stories
-
-
-def test_noise_is_deterministic_per_secret_and_plausible_in_size() -> None:
-    state = build(many_withheld(cells=400, per_cell=12))
-    config = NoiseConfig(epsilon=1.0, secret=b"release-secret")
-    plain = incident_counts(state, 5)
-    noisy = incident_counts(state, 5, noise=config)
-    assert noisy == incident_counts(state, 5, noise=NoiseConfig(1.0, b"release-secret"))
-    other = incident_counts(state, 5, noise=NoiseConfig(1.0, b"another-secret"))
-    assert other != noisy
-    deviations = [n["count"] - p["count"] for p, n in zip(plain, noisy, strict=True)]
-    mean_abs = sum(abs(d) for d in deviations) / len(deviations)
-    # 400 draws of discrete Laplace(eps=1): E|Z| ~ 0.85, sd of the mean ~ 0.05.
-    assert abs(mean_abs - config.expected_abs()) < 0.3
-    assert abs(sum(deviations) / len(deviations)) < 0.3  # unbiased: 12 >> k, so no clamping
-    assert all(n["count"] >= 5 for n in noisy)
-    wide = incident_counts(state, 5, noise=NoiseConfig(epsilon=0.1, secret=b"release-secret"))
-    wide_abs = sum(abs(w["count"] - p["count"]) for p, w in zip(plain, wide, strict=True))
-    assert wide_abs > 3 * sum(abs(d) for d in deviations)  # smaller epsilon, more noise
-
-
-@settings(max_examples=80, deadline=None)
-@given(histories(withheld_share=0.6), ks, st.binary(min_size=1, max_size=8))
-def test_noise_keeps_the_k_floor_and_the_differencing_rule(stories, k, secret) -> None:
-    public, _ = truth(stories)
-    config = NoiseConfig(epsilon=0.5, secret=secret)
-    for row in incident_counts(build(stories), k, noise=config):
-        if row["suppressed"]:
-            assert row["count"] is None
-            continue
-        assert row["count"] >= k
-        if is_cell(row):
-            difference = row["count"] - public[(row["date"], row["district"], row["category"])]
-            assert not 1 <= difference <= k - 1
 
 
 def test_rows_have_exactly_the_published_columns() -> None:

@@ -31,7 +31,6 @@ def test_switched_off_datasets_are_neither_released_nor_listed(tmp_path: Path) -
         policy=load_policy(),
         base_url="https://data.example.org",
         license_url=None,
-        noise_secret=b"unit",
         pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
         disabled=frozenset({"community-reports", "engagement-events", "engagement-summary"}),
     )

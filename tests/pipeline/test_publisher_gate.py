@@ -70,7 +70,6 @@ def _releaser(tmp_path: Path, records: list[dict[str, Any]], **changes: Any) -> 
         policy=load_policy(),
         base_url="https://data.example.org",
         license_url=None,
-        noise_secret=b"unit",
         pseudonym_key_id=key_id(SECRET.encode()),
     )
     return dataclasses.replace(releaser, **changes)

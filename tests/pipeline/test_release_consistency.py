@@ -80,7 +80,6 @@ def test_aggregates_count_exactly_the_staged_public_rows(tmp_path: Path) -> None
         policy=load_policy(),
         base_url="https://data.example.org",
         license_url=None,
-        noise_secret=b"unit",
         pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
     )
 

@@ -1,16 +1,12 @@
-"""The publisher's release schedule and the noise secret, without a broker."""
+"""The publisher's release schedule, without a broker."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from openbeat.contracts.codec import SchemaStore
 from openbeat.pipeline.publisher import PublisherProcessor
-from openbeat.pipeline.wiring import ConfigurationError, noise_secret
-from openbeat.runtime.settings import AnonymizerSettings
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import LocalStore
 
@@ -37,12 +33,3 @@ def test_publisher_cuts_one_release_per_interval_at_the_interval_start(tmp_path:
         datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
         datetime(2026, 11, 25, 11, 0, tzinfo=UTC),
     ]
-
-
-def test_noise_needs_a_real_key_unless_dev_keys_are_allowed() -> None:
-    with pytest.raises(ConfigurationError, match="OPENBEAT_PSEUDONYM_KEY"):
-        noise_secret(AnonymizerSettings(pseudonym_key=None, allow_dev_key=False), needed=True)
-    keyed = AnonymizerSettings(pseudonym_key="a-real-secret-0123456789")  # type: ignore[arg-type]
-    other = AnonymizerSettings(pseudonym_key="another-secret-0123456789")  # type: ignore[arg-type]
-    assert noise_secret(keyed, needed=True) != noise_secret(other, needed=True)
-    assert noise_secret(keyed, needed=True) == noise_secret(keyed, needed=True)

@@ -70,7 +70,6 @@ def _releaser(tmp_path: Path) -> tuple[Releaser, LocalStore, LocalStore]:
         policy=load_policy(),
         base_url="https://data.example.org",
         license_url=None,
-        noise_secret=b"unit",
         pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
     )
     return releaser, store, private

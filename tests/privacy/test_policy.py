@@ -27,17 +27,16 @@ def test_shipped_defaults_match_spec_4() -> None:
     assert policy.publish_unfounded is False
     assert policy.publish_report_text is False
     assert policy.withhold.juvenile and policy.withhold.confidential
-    assert policy.differential_privacy.enabled is False
     assert set(policy.dropped_fields) >= FLOOR_DROPPED
 
 
 def test_an_override_changes_only_what_it_names(tmp_path: Path) -> None:
-    path = write(tmp_path, "k = 10\n[differential_privacy]\nenabled = true\nepsilon = 0.5\n")
+    path = write(tmp_path, "k = 10\n[withhold]\nconfidential = false\n")
     policy = load_policy(path)
     assert policy.k == 10
-    assert policy.differential_privacy.enabled and policy.differential_privacy.epsilon == 0.5
+    assert policy.withhold.confidential is False
     assert policy.grid_cell_m == 250  # from the defaults
-    assert policy.withhold.juvenile
+    assert policy.withhold.juvenile  # the other key of the same table, from the defaults
 
 
 def test_summary_is_json_and_records_the_rules(tmp_path: Path) -> None:
@@ -45,7 +44,7 @@ def test_summary_is_json_and_records_the_rules(tmp_path: Path) -> None:
     again = json.loads(json.dumps(summary))
     assert again["grid_cell_m"] == 500
     assert again["k"] == 5
-    assert again["differential_privacy"] == {"enabled": False, "epsilon": 1.0}
+    assert "differential_privacy" not in again
     assert "incident.narrative" in again["dropped_fields"]
 
 
@@ -79,7 +78,7 @@ def test_required_public_fields_cannot_be_dropped(tmp_path: Path) -> None:
         ("grid_cell_m = 5\n", "grid_cell_m"),
         ('time_truncation = "minute"\n', "time_truncation"),
         ("publication_delay_days = -1\n", "publication_delay_days"),
-        ("[differential_privacy]\nepsilon = 0\n", "differential_privacy.epsilon"),
+        ("[sensitive]\nwithhold = 3\n", "sensitive.withhold"),
         ("[withhold]\njuvenil = true\n", "withhold.juvenil"),
         ("colour = 1\n", "colour"),
     ],
@@ -101,3 +100,11 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 
 def test_shipped_file_is_the_default() -> None:
     assert load_policy(DEFAULT_POLICY_FILE) == load_policy(None)
+
+
+def test_the_removed_noise_option_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """A city file that still asks for noise must not start as if it had it (issue 9.7)."""
+    path = write(tmp_path, "[differential_privacy]\nenabled = true\nepsilon = 0.5\n")
+    with pytest.raises(PolicyError, match=r"differential_privacy.*removed") as err:
+        load_policy(path)
+    assert str(path) in str(err.value)

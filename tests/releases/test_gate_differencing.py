@@ -123,7 +123,6 @@ def test_the_publishers_gate_compares_with_the_previous_release(
         policy=load_policy(),
         base_url="https://data.example.org",
         license_url=None,
-        noise_secret=b"unit",
     )
     gated = dataclasses.replace(context, gate=releaser.check)
     _publish(store, "incident-counts", [_cell(DAY, 5)], CUTOFF, gated)

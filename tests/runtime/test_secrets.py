@@ -44,3 +44,62 @@ def test_reprs_and_logs_never_show_the_key(
     logging.getLogger("openbeat").debug("context %r settings %r", ctx, settings)
     for text in (repr(settings), repr(ctx), str(outputs), caplog.text):
         assert KEY not in text
+
+
+def test_settings_services_and_their_logs_never_show_a_key(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every settings class and the services built from them (the anonymizer, the releaser that
+    once held a noise secret derived from the key, the publisher, the stores on S3) keep the
+    pseudonym key and the S3 secrets out of their reprs, their attributes' reprs and the log."""
+    from openbeat.pipeline.wiring import build_anonymizer, build_publisher, build_releaser
+    from openbeat.runtime.settings import (
+        AlerterSettings,
+        CommonSettings,
+        EmitSettings,
+        PublishSettings,
+        RunSettings,
+    )
+    from openbeat.store import open_stores
+
+    secrets = (KEY, KEY + "-s3", "canary-access-key-id")
+    monkeypatch.setenv("OPENBEAT_PSEUDONYM_KEY", secrets[0])
+    monkeypatch.setenv("OPENBEAT_S3_SECRET_KEY", secrets[1])
+    monkeypatch.setenv("OPENBEAT_S3_ACCESS_KEY", secrets[2])
+    monkeypatch.setenv("OPENBEAT_S3_ENDPOINT", "http://127.0.0.1:9")  # never contacted
+    monkeypatch.setenv("OPENBEAT_STORE", "s3://canary-bucket/public")
+    monkeypatch.setenv("OPENBEAT_PRIVATE_STORE", "s3://canary-private/state")
+    monkeypatch.setenv("OPENBEAT_PUBLIC_BASE_URL", "https://data.example.org")
+    monkeypatch.setenv("OPENBEAT_ANONYMIZER_WORKERS", "0")
+    monkeypatch.setenv("OPENBEAT_SITE", "false")
+    monkeypatch.setenv("OPENBEAT_LOG_LEVEL", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    every = [
+        cls()
+        for cls in (
+            CommonSettings,
+            EmitSettings,
+            AnonymizerSettings,
+            RunSettings,
+            PublishSettings,
+            AlerterSettings,
+        )
+    ]
+    anonymizer = build_anonymizer(AnonymizerSettings())
+    releaser = build_releaser(PublishSettings())
+    publisher = build_publisher(PublishSettings())
+    stores = open_stores(PublishSettings())
+    objects = [*every, anonymizer, anonymizer.core, releaser, publisher, stores]
+    texts = [repr(obj) for obj in objects]
+    texts += [repr(vars(obj)) for obj in (anonymizer, anonymizer.core, publisher)]
+    texts += [str(settings.model_dump()) for settings in every]
+    logging.getLogger("openbeat").info("built %r %r %r", anonymizer, releaser, stores)
+    texts.append(caplog.text)
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+    # The releaser holds no secret material at all (it once held a noise secret derived from
+    # the key, which its repr showed): nothing derived from a key hides behind another name.
+    assert not [name for name, value in vars(releaser).items() if isinstance(value, bytes)]
+    # The key really is in use (a test that could fail): the pseudonyms depend on it.
+    assert anonymizer.core.actx.key == secrets[0].encode()

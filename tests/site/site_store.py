@@ -124,7 +124,6 @@ def publish_store(root: Path, jurisdiction: Jurisdiction | None = None) -> Local
         policy=load_policy(),
         base_url=BASE_URL,
         license_url=None,
-        noise_secret=b"unit",
         pseudonym_key_id=key_id(b"a-secret-pseudonym-key-for-tests"),
     )
     results = releaser.cut(releaser.enabled, CUTOFF)

@@ -29,15 +29,10 @@ Design, and why:
   "(all)") is published, built from the shown cells (so its difference from the public rows is a
   sum of parts each 0 or >= k), and complementary suppression (see `suppression.py`) hides more
   cells, or the total itself, so that no hidden cell can be recovered from it.
-* **Optional noise** (`noise=NoiseConfig(...)`, see `noise.py`): the only non-public input is the
-  withheld part, so that is what is noised: a shown withheld part w >= k is published as
-  max(k, w + Z) and the citywide withheld row as W + Z (clamped at 0); public rows are already
-  published one by one and noising their count would protect nothing while making the counts
-  disagree with the `incidents` rows. Which grain a withheld part goes to, and suppression, are
-  decided on the true counts *and* (for the withheld row) on the noisy one: the k floor is the
-  policy's contract and holds whatever the noise drew ("no published count based on fewer than
-  k records"), while the noise hides the exact magnitudes. This means the suppression pattern
-  itself is not differentially private; it discloses what the release without noise discloses.
+* **No noise.** An earlier option added geometric noise to the withheld parts, but the decision
+  to show or suppress a cell was taken on the true values and no budget was kept, so it was not
+  differential privacy end to end (issue 9); it was removed. The protection here is the k floor,
+  the move of small withheld parts and sealing (`sealing.py`), each stated above.
 """
 
 from __future__ import annotations
@@ -48,7 +43,6 @@ from datetime import date
 from typing import Any
 
 from openbeat.aggregate.engagement import engagement_summary
-from openbeat.aggregate.noise import NoiseConfig, noisy_count
 from openbeat.aggregate.state import AggregateState, CellKey
 from openbeat.aggregate.suppression import protect_group
 
@@ -93,7 +87,7 @@ def _row(day: int, district: str, category: str, count: int, suppressed: bool) -
 
 
 def _shown_cells(
-    state: AggregateState, k: int, start: date | None, end: date | None, noise: NoiseConfig | None
+    state: AggregateState, k: int, start: date | None, end: date | None
 ) -> tuple[dict[CellKey, int], dict[int, int]]:
     """Shown value of every non-empty cell in [start, end], and withheld parts moved per day."""
     public, withheld = state.incident_cells()
@@ -102,15 +96,12 @@ def _shown_cells(
     shown: dict[CellKey, int] = {}
     moved: dict[int, int] = defaultdict(int)
     for key in sorted(public.keys() | withheld.keys()):
-        day, district, category = key
+        day = key[0]
         if (first is not None and day < first) or (last is not None and day > last):
             continue
         in_cell, to_citywide = split_withheld(withheld.get(key, 0), k)
         if to_citywide:
             moved[day] += to_citywide
-        if in_cell and noise is not None:
-            label = f"incident-cell|{day}|{district}|{category}"
-            in_cell = noisy_count(noise, label, in_cell, floor=k)
         value = public.get(key, 0) + in_cell
         if value:
             shown[key] = value
@@ -124,7 +115,6 @@ def incident_counts(
     start: date | None = None,
     end: date | None = None,
     margins: bool = False,
-    noise: NoiseConfig | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of `incident-counts` for occurred dates in [start, end] (both optional, inclusive).
 
@@ -132,7 +122,7 @@ def incident_counts(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    shown, moved = _shown_cells(state, k, start, end, noise)
+    shown, moved = _shown_cells(state, k, start, end)
     rows: list[dict[str, Any]] = []
 
     groups: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
@@ -149,11 +139,7 @@ def incident_counts(
             rows.append(_row(day, district, category, value, category in hidden))
 
     for day, count in moved.items():
-        published = count
-        if noise is not None:
-            published = noisy_count(noise, f"incident-withheld|{day}", count)
-        suppressed = count < k or published < k
-        rows.append(_row(day, CITYWIDE, WITHHELD, published, suppressed))
+        rows.append(_row(day, CITYWIDE, WITHHELD, count, count < k))
 
     rows.sort(key=lambda row: (row["date"], row["district"], row["category"]))
     logger.debug("incident counts: %d rows (k=%d, margins=%s)", len(rows), k, margins)
@@ -166,7 +152,6 @@ def sealed_incident_rows(
     *,
     start: date | None,
     end: date,
-    noise: NoiseConfig | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the sealed ledger for days in [start, end]: each cell's shown `value` and
     whether it is suppressed, plus a citywide withheld row for **every** day.
@@ -178,7 +163,7 @@ def sealed_incident_rows(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    shown, moved = _shown_cells(state, k, start, end, noise)
+    shown, moved = _shown_cells(state, k, start, end)
     days = {key[0] for key in shown} | set(moved)
     if start is None and not days:
         return []
@@ -189,11 +174,7 @@ def sealed_incident_rows(
     ]
     for day in range(first, end.toordinal() + 1):
         count = moved.get(day, 0)
-        published = count
-        if count and noise is not None:
-            published = noisy_count(noise, f"incident-withheld|{day}", count)
-        hidden = count < k or published < k
-        rows.append({**_row(day, CITYWIDE, WITHHELD, published, hidden), "value": published})
+        rows.append({**_row(day, CITYWIDE, WITHHELD, count, count < k), "value": count})
     for row in rows:
         del row["count"]
     rows.sort(key=lambda row: (row["date"], row["district"], row["category"]))

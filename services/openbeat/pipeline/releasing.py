@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from openbeat.aggregate.counts import engagement_summary, sealed_incident_rows
-from openbeat.aggregate.noise import NoiseConfig
 from openbeat.aggregate.periods import Grain, is_late, last_sealed_day, period_of
 from openbeat.aggregate.sealing import Sealed, coarser_counts, published_counts, seal
 from openbeat.aggregate.state import PUBLIC_ENGAGEMENTS, PUBLIC_INCIDENTS, AggregateState
@@ -77,7 +76,6 @@ class Releaser:
     policy: Policy
     base_url: str
     license_url: str | None
-    noise_secret: bytes
     release_interval_s: int = 0
     # Datasets this deployment does not produce (OPENBEAT_DATASETS_OFF): never cut or listed.
     disabled: frozenset[str] = frozenset()
@@ -242,16 +240,11 @@ class Releaser:
             return cache[0]
 
         if dataset == "incident-counts":
-            noise = None
-            if self.policy.differential_privacy.enabled:
-                noise = NoiseConfig(
-                    epsilon=self.policy.differential_privacy.epsilon, secret=self.noise_secret
-                )
             new = seal(
                 ledger,
                 until_day=until_day,
                 settle_days=self.policy.settle_days,
-                compute=lambda s, e: sealed_incident_rows(state(), k, start=s, end=e, noise=noise),
+                compute=lambda s, e: sealed_incident_rows(state(), k, start=s, end=e),
                 period_key=lambda row: row["date"].isoformat(),
             )
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -135,7 +134,6 @@ def build_releaser(settings: PublishSettings) -> Releaser:
         license_url=settings.license_url,
         release_interval_s=settings.release_interval_s,
         disabled=settings.disabled_datasets,
-        noise_secret=noise_secret(keys, policy.differential_privacy.enabled),
         pseudonym_key_id=key_id(pseudonym_key(keys)),
         allow_dev_key=keys.allow_dev_key,
     )
@@ -160,16 +158,6 @@ def public_base_url(configured: str | None, store: ObjectStore) -> str:
         own,
     )
     return own
-
-
-def noise_secret(settings: AnonymizerSettings, needed: bool) -> bytes:
-    """The secret behind differential-privacy noise, derived from the pseudonym key.
-
-    Noise that readers could recompute protects nothing, so with noise on the key is required
-    (the public development key only when the operator explicitly allows it).
-    """
-    key = pseudonym_key(settings) if needed else DEV_PSEUDONYM_KEY
-    return hashlib.sha256(b"openbeat-dp-noise|" + key).digest()
 
 
 def build_publisher(settings: PublishSettings) -> SinkProcessor:

@@ -134,14 +134,6 @@ class WithholdPolicy(BaseModel):
     confidential: bool = True
 
 
-class DifferentialPrivacy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = False
-    # Total budget per published count; small values mean more noise.
-    epsilon: float = Field(default=1.0, gt=0, le=10)
-
-
 class Policy(BaseModel):
     """The rules the anonymizer, the aggregator and the publisher apply."""
 
@@ -168,7 +160,6 @@ class Policy(BaseModel):
     publish_all_offense_codes: bool = False
     sensitive: SensitivePolicy = SensitivePolicy()
     withhold: WithholdPolicy = WithholdPolicy()
-    differential_privacy: DifferentialPrivacy = DifferentialPrivacy()
 
     @field_validator("dropped_fields")
     @classmethod
@@ -241,6 +232,12 @@ def load_policy(path: Path | None = None) -> Policy:
     if path is not None:
         source = path
         merged = _merge(merged, _read_toml(path))
+    if "differential_privacy" in merged:
+        raise PolicyError(
+            f"{source}: field differential_privacy: removed; the noise it added was not "
+            "differential privacy end to end (suppression decided on true values, no budget "
+            "kept). Delete the table: counts are protected by k, the withheld row and sealing"
+        )
     try:
         policy = Policy.model_validate(merged)
     except ValidationError as exc:
