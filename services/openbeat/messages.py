@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import string
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -19,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openbeat.paths import DATA_DIR
+from openbeat.privacy.names import other_partners_count
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,19 @@ class Messages:
 
     def labels(self, group: str, codes: list[str] | tuple[str, ...]) -> str:
         return ", ".join(self.label(group, c) for c in codes)
+
+    def partners(self, names: Iterable[str]) -> str:
+        """A record's partners for a resident: the registry's names as published, and the
+        "N other partners" stand-in for unlisted ones (privacy/names.py) in this language."""
+        words = []
+        for name in names:
+            count = other_partners_count(name)
+            if count is None:
+                words.append(name)
+            else:
+                key = "other_partners.one" if count == 1 else "other_partners.many"
+                words.append(self.text(key, count=count))
+        return ", ".join(words)
 
     @property
     def html_lang(self) -> str:

@@ -227,7 +227,12 @@ def test_report_free_text_enumerations_fall_back_to_other(ctx: AnonymizeContext)
 
 def test_public_engagement(ctx: AnonymizeContext) -> None:
     raw = example_engagement(
-        partner_organizations=["Eastgate Neighbors", "Jane Doe", "jane@example.org Club"],
+        partner_organizations=[
+            "eastgate  neighbors association.",
+            "Jane Doe",
+            "jane@example.org Club",
+            "Eastgate Neighbors Association",
+        ],
         topics=["Traffic Safety", "Jane Doe's divorce"],
     )
     outputs = anonymize("engagement", raw, ctx)
@@ -235,9 +240,10 @@ def test_public_engagement(ctx: AnonymizeContext) -> None:
     [out] = outputs
     rec = out.record
     assert out.key == "D3"
-    assert rec["venue"] == "Eastgate Library" and rec["block"] == "003XX E OAK AVE"
+    assert rec["venue"] == "Eastgate Public Library" and rec["block"] == "003XX E OAK AVE"
     assert rec["starts_at"] == raw["starts_at"]  # public events keep their time
-    assert rec["partners"] == ["Eastgate Neighbors"]
+    # The registry's spelling once, then the unlisted ones as a count (privacy/names.py).
+    assert rec["partners"] == ["Eastgate Neighbors Association", "2 other partners"]
     assert rec["topics"] == ["traffic_safety"]
     assert rec["attendee_count"] == 27
 

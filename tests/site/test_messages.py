@@ -53,3 +53,21 @@ def test_unknown_codes_fall_back_to_plain_words() -> None:
 def test_an_unknown_language_names_the_shipped_ones() -> None:
     with pytest.raises(MessagesError, match=r"shipped: en, es"):
         load_messages("xx")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Downtown YMCA, 2 other partners"),
+        ("es", "Downtown YMCA, otras 2 organizaciones"),
+    ],
+)
+def test_unlisted_partners_are_counted_in_the_residents_language(
+    language: str, expected: str
+) -> None:
+    """The data holds the stand-in "N other partners" (privacy/names.py); residents read it
+    from the catalogue; a registry name is shown as published."""
+    m = load_messages(language)
+    assert m.partners(["Downtown YMCA", "2 other partners"]) == expected
+    assert m.partners(["1 other partner"]) == m.text("other_partners.one")
+    assert m.partners([]) == ""

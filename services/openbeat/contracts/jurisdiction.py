@@ -1,7 +1,9 @@
 """A deployment's city: name, time zone, bounding box and districts, loaded from one TOML file.
 
 A jurisdiction may ship district boundaries as GeoJSON beside its TOML file (see
-contracts/districts.py); imports use them to find the district of a row that names none.
+contracts/districts.py); imports use them to find the district of a row that names none. It ships
+its name registry (`names/<file stem>.toml` beside it, or the file its `names` key gives): the
+partner organisations and venues that may be published by name (privacy/names.py).
 
 Validation, imports (local time to UTC), anonymization (grid origin, district fallback) and
 object keys (district ids) all rely on it, so it is validated strictly at start-up.
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from openbeat.contracts.districts import BoundariesError, DistrictBoundaries, load_boundaries
 from openbeat.paths import JURISDICTIONS_DIR
+from openbeat.privacy.names import NameRegistry, NameRegistryError, load_name_registry
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +84,9 @@ class Jurisdiction(BaseModel):
     # District polygons (GeoJSON): a path relative to the TOML file; `<name>.geojson` beside the
     # TOML file is found without this key. Set by load_jurisdiction to an absolute path.
     boundaries: str | None = None
+    # The name registry (TOML, privacy/names.py): a path relative to the TOML file;
+    # `names/<stem>.toml` beside it is found without this key. Absolute after load_jurisdiction.
+    names: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -115,6 +121,14 @@ class Jurisdiction(BaseModel):
         try:
             return load_boundaries(Path(self.boundaries), self.district_ids)
         except BoundariesError as exc:
+            raise JurisdictionError(str(exc)) from exc
+
+    @cached_property
+    def name_registry(self) -> NameRegistry:
+        """The partners and venues published by name; an empty registry (none) without one."""
+        try:
+            return load_name_registry(Path(self.names) if self.names else None)
+        except NameRegistryError as exc:
             raise JurisdictionError(str(exc)) from exc
 
     def district_at(self, lat: float | None, lon: float | None) -> str | None:
@@ -183,6 +197,14 @@ def load_jurisdiction(name_or_path: str | Path) -> Jurisdiction:
         raw["boundaries"] = str((path.parent / named).resolve())
     elif named is None and beside.is_file():
         raw["boundaries"] = str(beside.resolve())
+    registry = raw.get("names")
+    shipped = path.parent / "names" / f"{path.stem}.toml"
+    if isinstance(registry, str):
+        raw["names"] = str((path.parent / registry).resolve())
+        if not Path(raw["names"]).is_file():
+            raise JurisdictionError(f"{path}: field names: no registry file {raw['names']}")
+    elif registry is None and shipped.is_file():
+        raw["names"] = str(shipped.resolve())
     try:
         return Jurisdiction.model_validate(raw)
     except ValidationError as exc:

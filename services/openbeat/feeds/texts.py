@@ -165,7 +165,7 @@ def meeting_item(
     if record["topics"]:
         parts.append(m.text("feed.meeting_topics", topics=m.labels("topic", record["topics"])))
     if record["partners"]:
-        parts.append(m.text("feed.meeting_partners", partners=", ".join(record["partners"])))
+        parts.append(m.text("feed.meeting_partners", partners=m.partners(record["partners"])))
     return FeedItem(
         guid=item_guid("meeting", record["public_id"]),
         kind="meeting",

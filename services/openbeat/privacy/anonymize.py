@@ -4,7 +4,10 @@
 output only where this module copies it, so any field a schema adds later is dropped until
 someone decides otherwise here. Enumerated values (status, channel, kind, category, topics) are
 checked against closed lists; agency ids become keyed pseudonyms; addresses become hundred blocks
-or intersections; points become grid-cell centres; times are truncated.
+or intersections; points become grid-cell centres; times are truncated. Partner organisations and
+venues are published only when the jurisdiction's name registry lists them (`privacy.names`, in
+the registry's spelling); unlisted partners become one "N other partners" entry, an unlisted
+venue none (readers see the district).
 
 An incident with several offenses is published and counted under its primary (most serious)
 offense with its offense count; it is sensitive or withheld when ANY offense or flag says so.
@@ -38,9 +41,10 @@ from openbeat.contracts.vocabulary import (
 )
 from openbeat.privacy.blocks import generalize_address
 from openbeat.privacy.grid import snap
+from openbeat.privacy.names import NameRegistry
 from openbeat.privacy.policy import Policy, slug
 from openbeat.privacy.pseudonym import pseudonym
-from openbeat.privacy.redact import looks_like_organization, redact_text
+from openbeat.privacy.redact import redact_text
 from openbeat.privacy.withdrawal import (
     WITHDRAWN_DATE,
     WITHDRAWN_TEXT,
@@ -92,6 +96,9 @@ class AnonymizeContext:
     key: bytes = field(repr=False)  # the pseudonym key: never in a repr or a log
     jurisdiction: Jurisdiction
     offenses: OffenseTable
+    # The partners and venues published by name; the jurisdiction's registry when not given.
+    names: NameRegistry | None = None
+    registry: NameRegistry = field(init=False, repr=False)
     neutral_district: str = field(init=False)
     sensitive_codes: frozenset[str] = field(init=False)
     dropped: frozenset[str] = field(init=False)
@@ -103,6 +110,7 @@ class AnonymizeContext:
         object.__setattr__(self, "sensitive_codes", frozenset(self.policy.sensitive.extra_codes))
         # The policy's dropped raw fields, as a set: looked up several times per record.
         object.__setattr__(self, "dropped", frozenset(self.policy.dropped_fields))
+        object.__setattr__(self, "registry", self.names or self.jurisdiction.name_registry)
 
 
 def anonymize(kind: str, record: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
@@ -264,18 +272,15 @@ def _engagement(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
     if not rec.get("public", True):
         return [_withdrawn_engagement(public_id, revision, ctx)]
     policy = ctx.policy
-    venue = _clean_name(rec.get("venue_name"))
-    if "engagement.venue_name" in ctx.dropped or not looks_like_organization(venue or ""):
-        venue = None
+    venue = None
+    if "engagement.venue_name" not in ctx.dropped:
+        venue = ctx.registry.venue(rec.get("venue_name"))
     block = None
     if "engagement.venue_address" not in ctx.dropped:
         block, _ = generalize_address(rec.get("venue_address"))
     partners: list[str] = []
     if policy.publish_partners and "engagement.partner_organizations" not in ctx.dropped:
-        for name in rec.get("partner_organizations") or ():
-            cleaned = _clean_name(name)
-            if cleaned and looks_like_organization(cleaned) and cleaned not in partners:
-                partners.append(cleaned)
+        partners = ctx.registry.public_partners(rec.get("partner_organizations") or ())
     topics: list[str] = []
     if "engagement.topics" not in ctx.dropped:
         for topic in rec.get("topics") or ():
@@ -390,10 +395,3 @@ def _truncate(moment: datetime, ctx: AnonymizeContext, *, nullable: bool) -> Any
     else:
         local = local.replace(minute=0, second=0, microsecond=0)
     return local.astimezone(UTC)
-
-
-def _clean_name(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(value.split())
-    return cleaned or None

@@ -47,12 +47,18 @@ def other_partners(count: int) -> str:
     return f"{count} other partner" if count == 1 else f"{count} other partners"
 
 
-_OTHER_PARTNERS = re.compile(r"^[1-9]\d* other partners?$")
+_OTHER_PARTNERS = re.compile(r"^([1-9]\d*) other partners?$")
 
 
 def is_other_partners(text: str) -> bool:
     """True for the count stand-in `other_partners` writes (the verifier accepts it)."""
     return bool(_OTHER_PARTNERS.match(text))
+
+
+def other_partners_count(text: str) -> int | None:
+    """N for the stand-in "N other partners" (the site and feeds say it in their language)."""
+    match = _OTHER_PARTNERS.match(text)
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -69,25 +75,26 @@ class NameRegistry:
     ) -> NameRegistry:
         return cls(_index(partners, source, "partners"), _index(venues, source, "venues"), source)
 
-    def partner(self, text: str | None) -> str | None:
-        """The public spelling of a listed partner; None when it is not listed."""
-        return self.partners.get(name_key(text)) if text else None
+    def partner(self, text: object) -> str | None:
+        """The public spelling of a listed partner; None when it is not listed (or no text)."""
+        return self.partners.get(name_key(text)) if isinstance(text, str) and text else None
 
-    def venue(self, text: str | None) -> str | None:
-        """The public spelling of a listed venue; None when it is not listed."""
-        return self.venues.get(name_key(text)) if text else None
+    def venue(self, text: object) -> str | None:
+        """The public spelling of a listed venue; None when it is not listed (or no text)."""
+        return self.venues.get(name_key(text)) if isinstance(text, str) and text else None
 
-    def public_partners(self, names: Iterable[str | None]) -> list[str]:
+    def public_partners(self, names: Iterable[object]) -> list[str]:
         """Listed partners (registry spelling, first-seen order, no repeats), then one
         "N other partners" entry for the distinct unlisted ones, if any."""
         listed: list[str] = []
         others: set[str] = set()
         for text in names:
-            if not isinstance(text, str) or not text.strip():
+            key = name_key(text) if isinstance(text, str) else ""
+            if not key:  # no name at all (empty, blank, punctuation only): not a partner
                 continue
-            public = self.partner(text)
+            public = self.partners.get(key)
             if public is None:
-                others.add(name_key(text))
+                others.add(key)
             elif public not in listed:
                 listed.append(public)
         return [*listed, other_partners(len(others))] if others else listed

@@ -1,4 +1,4 @@
-"""Free-text redaction and organisation-name checks for text that may be published.
+"""Free-text redaction for text that may be published.
 
 `redact_text` is applied to community-report descriptions when a policy publishes them. It
 replaces e-mails, URLs, phone numbers, street addresses, licence plates and other mixed
@@ -8,8 +8,8 @@ markers. Without a dictionary it cannot tell a name from a proper noun, so it dr
 result is lossy on purpose. A lower-case name without a cue ("saw john yesterday") is the known
 gap, which is why report text stays unpublished by default.
 
-`looks_like_organization` accepts partner and venue names only when they contain an
-organisation or place word and no contact data, so a person's name there is dropped.
+Partner and venue names are not judged here: no word list can tell "Sgt Mike Hall" from a hall,
+so they are published only when the jurisdiction's name registry lists them (privacy/names.py).
 """
 
 from __future__ import annotations
@@ -76,22 +76,6 @@ _ALLOWED_CAPITALIZED_TEXT = """
 """
 ALLOWED_CAPITALIZED = frozenset(_ALLOWED_CAPITALIZED_TEXT.split())
 
-# Words that make a string read as an organisation or a public place rather than a person.
-_ORGANIZATION_TEXT = """
-    association assn club library school academy college university church temple mosque
-    synagogue parish ministry ministries center centre council foundation department dept
-    office coalition alliance network society league union committee board district authority
-    agency services service program programme project initiative partnership cooperative inc
-    llc corp company chamber rotary lions kiwanis ymca ywca naacp pta pto hospital clinic bank
-    city county police fire watch neighborhood neighbourhood community friends boys girls scouts
-    group team fund trust institute museum hall park parks recreation housing shelter pantry
-    kitchen mission army station precinct court courthouse gym arena stadium plaza auditorium
-    commons square market garden gardens collaborative coalition initiative youth senior seniors
-    residents block business businesses merchants tenants homeowners association's neighbors
-    neighbours
-"""
-ORGANIZATION_WORDS = frozenset(_ORGANIZATION_TEXT.split())
-
 
 def redact_text(text: str) -> str:
     """The text with contact data, numbers, addresses, plates and name-like tokens replaced."""
@@ -126,13 +110,3 @@ def _name_like(match: re.Match[str]) -> str:
     if word.lower().replace("’", "'") in ALLOWED_CAPITALIZED:
         return word
     return "[NAME]"
-
-
-def looks_like_organization(text: str) -> bool:
-    """True for `Eastside Library` or `Riverton Rotary Club`; False for a person or contact data."""
-    if not text or len(text) > 80 or _DIGITS.search(text) or "@" in text:
-        return False
-    if _URL.search(text) or _CONTROL.search(text):
-        return False
-    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-    return any(w in ORGANIZATION_WORDS for w in words)

@@ -195,10 +195,16 @@ ENGAGEMENT_EVENTS = DatasetSpec(
         _c("ends_at_local", LOCAL_TIMESTAMP, "End, local wall clock ({tz})", local_of="ends_at"),
         _c("ends_at", TIMESTAMP, "End (UTC)"),
         _c("district", pa.string(), _DISTRICT, nullable=False),
-        _c("venue", pa.string(), "Venue name"),
+        _c("venue", pa.string(), "Venue, when the city's name registry lists it (else null)"),
         _c("block", pa.string(), "Venue hundred block"),
         _c("attendee_count", pa.int32(), "Attendance, once held"),
-        _c("partners", STRING_LIST, "Partner organisations (CSV: a JSON array)", False),
+        _c(
+            "partners",
+            STRING_LIST,
+            "Partner organisations the city's name registry lists, then 'N other partners' "
+            "for the unlisted ones (CSV: a JSON array)",
+            False,
+        ),
         _c("topics", STRING_LIST, "Topics (CSV: a JSON array)", nullable=False),
     ),
     sort_key=("starts_at", "public_id"),

@@ -155,7 +155,7 @@ def _meeting_body(
             (m.text("site.district"), name),
             (m.text("site.status"), m.label("status", facts.get("status"))),
             (m.text("site.topics"), m.labels("topic", tuple(facts.get("topics") or ()))),
-            (m.text("site.partners"), ", ".join(facts.get("partners") or ())),
+            (m.text("site.partners"), m.partners(facts.get("partners") or ())),
         ]
     )
     links = [(rel(path, "feeds/meetings.ics"), m.text("site.add_calendar"), "")]
