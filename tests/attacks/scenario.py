@@ -9,6 +9,10 @@ different reasons, a second revision of a never-public incident), and release 2 
 attacks (test_*.py here) read only what a resident can read: the public files, the feeds and the
 public topics.
 
+Name canaries (issue 9.5): upcoming meetings carry person names that read like organisations
+(tests/canaries.py) as partners and venue, beside names the sample's registry lists, and venue
+and report addresses with a name after the street type.
+
 Dates are 40 days in the past, so that with the default policy (7 days of publication delay, 7
 of settle) day DAY is published and sealed by release 1.
 """
@@ -24,6 +28,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from canaries import PERSON_NAMES
 from cli_helpers import run_cli
 from openbeat.contracts.codec import SchemaStore
 from openbeat.contracts.examples import (
@@ -102,7 +107,43 @@ def round_one() -> list[tuple[str, dict[str, Any]]]:
     )
     for i in range(5):
         events.append(("engagement", survey(i)))
+    return events + named_meetings() + [("report", addressed_report())]
+
+
+# Listed in infra/jurisdictions/names/sample.toml: these must be published, in this spelling.
+LISTED_PARTNER, LISTED_VENUE = "Westbrook Neighbors Association", "Westbrook Public Library"
+
+
+def named_meetings() -> list[tuple[str, dict[str, Any]]]:
+    """Meetings in the next days (published at once, and in the meetings feeds and calendars),
+    each with person names as partners and venue beside the registry's names."""
+    events = []
+    for i, name in enumerate(PERSON_NAMES):
+        starts = NOW + timedelta(days=2 + i % 5, hours=1)
+        record = example_engagement(
+            engagement_id=f"ATK-NAMES-{i}",
+            status="scheduled",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            attendee_count=None,
+            district="D5",
+            venue_name=LISTED_VENUE if i % 2 else name,
+            venue_address=f"415 W Main St {CANARY} Ave",
+            partner_organizations=[name, f"{LISTED_PARTNER.lower()}.", PERSON_NAMES[i - 1]],
+        )
+        events.append(("engagement", record))
     return events
+
+
+def addressed_report() -> dict[str, Any]:
+    return example_report(
+        report_id="ATK-R-ADDR",
+        submitted_at=AT,
+        address=f"200 N Elm St {CANARY} Blvd",
+        latitude=41.48,
+        longitude=-88.36,
+        district="D5",
+    )
 
 
 def survey(i: int) -> dict[str, Any]:
@@ -186,12 +227,13 @@ def cut(env: dict[str, str], root: Path) -> Release:
 
 
 def public_files(root: Path) -> list[tuple[str, bytes]]:
-    """Every file a resident may read: the catalog, the datasets and the feeds."""
+    """Every file a resident may read: the whole public root (catalog, datasets, feeds and the
+    residents' site) but the store's own dot-files (.meta sidecars, never served)."""
     out = []
-    for top in ("catalog", "datasets", "feeds"):
-        for path in sorted((root / top).rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.parts):
-                out.append((str(path.relative_to(root)), path.read_bytes()))
+    for path in sorted(root.rglob("*")):
+        key = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in key.parts):
+            out.append((str(key), path.read_bytes()))
     return out
 
 

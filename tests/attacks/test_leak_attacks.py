@@ -9,6 +9,9 @@
 * Message timestamps (item 4): public topic messages were stamped with the processing instant,
   seconds after the report; now with local midnight.
 * Canaries (item 8): one name in every raw field that holds text; it must reach no public byte.
+* Names (items 5, 8): 13 person names that read like organisations, as partners and venues of
+  upcoming meetings; before the name registry 10 of them were published. Now only the
+  registry's names are, in its spelling, and the others are counted.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from scenario import CANARY, Scenario, public_id
+from scenario import CANARY, LISTED_PARTNER, LISTED_VENUE, Scenario, public_id
 
+from canaries import NEEDLES, PERSON_NAMES
 from openbeat.contracts.codec import SchemaStore
 from openbeat.contracts.jurisdiction import load_jurisdiction
 
@@ -73,3 +77,30 @@ def test_canary_reaches_no_public_file_feed_or_topic(scenario: Scenario) -> None
     assert scenario.second.rows["incidents"] and scenario.second.rows["engagement-events"]
     assert scenario.second.rows["community-reports"]
     assert any(name.startswith("feeds/") for name, _ in scenario.public_bytes)
+
+
+def test_person_names_as_partners_and_venues_reach_nothing_public(scenario: Scenario) -> None:
+    for name, data in scenario.public_bytes:
+        text = data.decode("utf-8", "replace").casefold()
+        for needle in NEEDLES:
+            assert needle not in text, (name, needle)
+    for message in scenario.topic_messages:
+        text = (message.value or b"").decode("utf-8", "replace").casefold()
+        assert not any(needle in text for needle in NEEDLES), message.topic
+
+
+def test_registry_names_are_published_and_the_others_counted(scenario: Scenario) -> None:
+    rows = [r for r in scenario.second.rows["engagement-events"] if r["status"] == "scheduled"]
+    named = [r for r in rows if r["district"] == "D5"]
+    assert len(named) == len(PERSON_NAMES)
+    for row in named:
+        assert row["partners"] == [LISTED_PARTNER, "2 other partners"]
+        assert row["venue"] in (LISTED_VENUE, None)
+        assert row["block"] == "004XX W MAIN ST"  # nothing after the street type
+    assert sum(r["venue"] == LISTED_VENUE for r in named) == len(PERSON_NAMES) // 2
+    feeds = dict(scenario.public_bytes)
+    meetings = feeds["feeds/meetings.rss"].decode()
+    assert LISTED_VENUE in meetings and LISTED_PARTNER in meetings
+    assert "2 other partners" in meetings  # the catalogue's words for the count
+    [report] = [r for r in scenario.second.rows["community-reports"] if r["district"] == "D5"]
+    assert report["block"] == "002XX N ELM ST"

@@ -2,8 +2,8 @@
 
 The anonymizer used to publish any partner or venue containing an "organisation word": 10 of 13
 person names went out ("Jane Park", "Sgt Mike Hall", "Pastor ... of Grace Church"). Every name in
-PERSON_NAMES below holds such a word (OLD_WORDS, a sample of the removed heuristic's list; the
-first test checks that), so each one was published before and must not be now. The properties
+PERSON_NAMES (tests/canaries.py) holds such a word (the first test checks that), so each one was
+published before and must not be now. The properties
 run the real anonymizer on arbitrary text and on person-like names built around registry words.
 """
 
@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from canaries import NEEDLES, OLD_WORDS, PERSON_NAMES
 from openbeat.contracts.examples import example_engagement
 from openbeat.contracts.jurisdiction import JurisdictionError, load_jurisdiction
 from openbeat.contracts.offenses import load_offense_table
@@ -31,25 +32,6 @@ CTX = AnonymizeContext(
     load_policy(), b"names-test-key-0123456789", JURISDICTION, load_offense_table()
 )
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# The issue's person names and ten more of their kind, each read as an organisation by a word list.
-PERSON_NAMES = (
-    "Jane Park",
-    "Sgt Mike Hall",
-    "Pastor Jane Park of Grace Church",
-    "Jane Park Neighbors Club",
-    "Officer Tom Church",
-    "Maria Garden",
-    "Dr Amy Court",
-    "John Bank",
-    "Linda Union",
-    "Carlos Mission",
-    "Rev. Samuel Temple",
-    "Mrs Kim Street's Block Club",
-    "Eastgate Public Library, ask for Jane Park",
-)
-OLD_WORDS = {"park", "hall", "church", "club", "garden", "court", "bank", "union", "mission"}
-OLD_WORDS |= {"temple", "block", "library"}
 
 
 def published(partners: list[str], venue: str | None) -> dict:
@@ -70,8 +52,8 @@ def test_person_names_are_not_published_as_partner_or_venue(name: str) -> None:
     assert rec["venue"] is None  # readers see the district (the site and feeds fall back to it)
     assert rec["partners"] == ["Eastgate YMCA", "1 other partner"]
     blob = json.dumps(rec, default=str).casefold()
-    for part in ("jane park", "mike hall", "grace church", "tom church", "amy court", "kim"):
-        assert part not in blob
+    for needle in NEEDLES:
+        assert needle not in blob
 
 
 def test_registry_names_are_published_in_the_registry_spelling() -> None:
