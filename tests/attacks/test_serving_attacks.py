@@ -24,6 +24,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 from scenario import Scenario
 
+from openbeat.pipeline.aggregator import CHECKPOINT_KEY as AGGREGATOR_CHECKPOINT
+from openbeat.pipeline.alerter import CHECKPOINT_KEY as ALERTER_CHECKPOINT
+from openbeat.pipeline.sealed import SEALED_PREFIX
 from serving import (
     command_serving,
     get,
@@ -70,9 +73,10 @@ def deployment(scenario: Scenario) -> Iterator[Deployment]:
         shutil.copytree(private_source, private)
         public_keys = _keys(public)
         private_keys = _keys(private)
+        # The attack's targets exist: staged records, both checkpoints, the sealed ledger.
         assert any(k.startswith("staging/") for k in private_keys)
-        assert any(k.startswith("_internal/") and "checkpoint" in k for k in private_keys)
-        assert any(k.startswith("_internal/sealed/") for k in private_keys)
+        assert {AGGREGATOR_CHECKPOINT, ALERTER_CHECKPOINT} <= set(private_keys)
+        assert any(k.startswith(f"{SEALED_PREFIX}/") for k in private_keys)
         for key in private_keys:  # the upgraded deployment: private state in the public root
             (public / key).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(private / key, public / key)
@@ -124,7 +128,7 @@ def _attempts(key: str) -> list[str]:
 
 def test_the_old_recipe_serves_private_state(deployment: Deployment) -> None:
     """The control: a plain static server over the same root hands out the private state."""
-    checkpoint = next(k for k in deployment.private_keys if "checkpoint" in k)
+    checkpoint = AGGREGATOR_CHECKPOINT  # withheld incidents by day, district and category
     args = [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
     args += ["--directory", str(deployment.public)]
     with command_serving(args) as url:
@@ -152,7 +156,7 @@ def test_no_private_listing(server: str, path: str) -> None:
     assert port is not None
     status, body = raw_get(port, path)
     assert status != 200, (path, status)
-    assert b"checkpoint" not in body and b".avro" not in body
+    assert b"state.json" not in body and b".avro" not in body
 
 
 def test_every_published_file_is_served_and_names_no_private_path(
