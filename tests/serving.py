@@ -38,10 +38,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def get(url: str) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of a GET; an HTTP error is an answer, not an exception."""
+def get(url: str, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a GET; an HTTP error is an answer, not an exception (the
+    timeout is generous: a loaded test machine answers slowly)."""
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -49,7 +50,7 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
 
 def raw_get(port: int, path: str) -> tuple[int, bytes]:
     """A GET of `path` exactly as written (urllib would normalise `..` and `%2e`)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
         conn.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode("latin-1"))
         data = b""
         while chunk := conn.recv(65536):
