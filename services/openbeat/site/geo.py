@@ -102,6 +102,12 @@ def recent_geojson(inputs: SiteInputs) -> bytes:
     ]
     for n, name in enumerate(sorted(table.column_names)):
         parts += [("," if n else "") + encode_basestring(name) + ":", _texts(table[name])]
-    parts.append('},"type":"Feature"}')
-    features = pc.binary_join_element_wise(*parts, "").to_pylist()
-    return ('{"features":[' + ",".join(features) + '],"type":"FeatureCollection"}\n').encode()
+    parts.append('},"type":"Feature"},')  # every feature ends with the comma of the list
+    features = pc.binary_join_element_wise(*parts, "")
+    # The features' UTF-8 text lies back to back in the array's data buffer: the document is
+    # that buffer less its last comma, copied once (no Python string per feature).
+    _, offset_buffer, data_buffer = features.buffers()
+    offsets = memoryview(offset_buffer).cast("i" if features.type == pa.string() else "q")
+    first, last = offsets[features.offset], offsets[features.offset + len(features)]
+    data = memoryview(data_buffer)[first : last - 1]
+    return b"".join((b'{"features":[', data, b'],"type":"FeatureCollection"}\n'))
