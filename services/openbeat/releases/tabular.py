@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,6 +43,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from openbeat.releases.datasets import ColumnSpec, DatasetSpec
+from openbeat.releases.json_lists import json_lists
 
 logger = logging.getLogger(__name__)
 
@@ -157,20 +157,11 @@ def _cell_texts(batch: pa.RecordBatch | pa.Table) -> list[pa.Array | pa.ChunkedA
                 format=CSV_TIMESTAMP_FORMAT,
             )
         elif pa.types.is_list(t) or pa.types.is_large_list(t):
-            text = _json_lists(column)
+            text = json_lists(column)
         else:
             text = pc.cast(column, pa.string())
         out.append(pc.fill_null(text, ""))
     return out
-
-
-def _json_lists(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """List cells as JSON arrays. Per value in Python: list columns are only in small datasets
-    (engagement events), and JSON escaping by kernels would be a second rule to keep right."""
-    return pa.array(
-        [None if v is None else json.dumps(v, ensure_ascii=False) for v in column.to_pylist()],
-        type=pa.string(),
-    )
 
 
 def csv_columns_arrow(batch: pa.RecordBatch | pa.Table) -> list[pa.Array | pa.ChunkedArray]:
