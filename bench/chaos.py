@@ -326,6 +326,9 @@ class Run:
         }
         result["stages"] = stages
         result.update(verdict(stages))
+        # A failed clean run is no baseline: nothing compared with it means anything.
+        result["baseline_ok"] = baseline["code"] == 0 and result["release_clean"]["code"] == 0
+        result["equal"] = result["equal"] and result["baseline_ok"]
 
     def _feeds(self) -> dict[str, Any]:
         """Feeds judged as rendered from each alerter's checkpoint at one instant; the
