@@ -15,13 +15,19 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from scenario import DAY, Scenario, public_id
 
+from cli_helpers import run_cli
 from openbeat.aggregate.differencing import sealed_changes, withheld_differences
+from openbeat.contracts.offenses import load_offense_table
 from openbeat.privacy.policy import load_policy
+from openbeat.releases.checks import CheckRules
 from openbeat.releases.datasets import DATASETS
+from openbeat.releases.gate import Peers, ReleaseView
+from openbeat.releases.gate_rules import sealed_figures_unchanged
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 POLICY = load_policy()
@@ -100,3 +106,27 @@ def test_survey_week_is_published_once_and_never_moves(scenario: Scenario) -> No
     assert first and first == second
     [d3] = [r for r in first if r["district"] == "D3"]
     assert d3["survey_responses"] in (None, 5)  # the sixth answer, late, is not in it
+
+
+def test_verify_with_previous_passes_the_two_real_releases(scenario: Scenario) -> None:
+    """The release gate has no false positive on a real pipeline's two releases (withdrawals,
+    late rows, sealed days): every release after the first is compared with the one before."""
+    releases = scenario.root / "datasets" / "incidents" / "releases"
+    first = min(p.name for p in releases.iterdir())
+    result = run_cli(scenario.env, "verify", str(scenario.root), "--previous", first, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "verify OK" in result.stdout
+
+
+def test_the_gate_refuses_a_recomputed_sealed_cell(scenario: Scenario) -> None:
+    """The 5 -> 6 attack as a release would carry it: the gate's sealed-figure rule (the
+    publisher's and verify's) refuses the release that moved the cell."""
+    counts = scenario.first.rows["incident-counts"]
+    moved = [dict(row) for row in counts]
+    _cell(moved, "D1", "theft")["count"] += 1
+    previous = ReleaseView("incident-counts", "r1", {}, _rows=counts)
+    current = ReleaseView("incident-counts", "r2", {}, _rows=moved)
+    rules = CheckRules(POLICY, load_offense_table(), ZoneInfo("UTC"))
+    assert list(sealed_figures_unchanged(current, Peers({}, previous), rules)) != []
+    same = ReleaseView("incident-counts", "r2", {}, _rows=scenario.second.rows["incident-counts"])
+    assert list(sealed_figures_unchanged(same, Peers({}, previous), rules)) == []

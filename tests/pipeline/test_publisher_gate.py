@@ -133,3 +133,27 @@ def test_openbeat_release_exits_non_zero_on_a_refused_release(tmp_path: Path) ->
     assert result.returncode != 0, result.stdout
     assert "failed the release gate" in result.stdout and "JOHN SMITH RESIDENCE" in result.stdout
     assert not (tmp_path / "store" / "datasets" / "incidents" / "latest.json").exists()
+
+
+def test_the_scheduled_publisher_counts_a_refused_release(tmp_path: Path) -> None:
+    """The publisher's schedule: a refused release is an ERROR line and a metric
+    (openbeat_releases_failed_total reads `releases_failed`), and latest.json never moves."""
+    from openbeat.contracts.codec import SchemaStore
+    from openbeat.pipeline.publisher import PublisherProcessor
+    from openbeat.pipeline.releasing import describe
+
+    bad = [_incident(2, block="JOHN SMITH RESIDENCE"), _incident(3, latitude=41.4835)]
+    releaser = _releaser(tmp_path, [_incident(1), *bad])
+    publisher = PublisherProcessor(
+        names=NAMES,
+        schemas=SchemaStore.load(),
+        private=releaser.private,
+        release=lambda cutoff: [
+            line for result in releaser.cut(["incidents"], CUTOFF) for line in describe(result)
+        ],
+        release_interval_s=3600,
+        clock=lambda: CUTOFF,
+    )
+    publisher.flush(final=True)  # waits for the release thread
+    assert publisher.releases_failed == 1  # one release, however many problems
+    assert _published(releaser) == []

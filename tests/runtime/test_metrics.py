@@ -49,6 +49,7 @@ class _Letters:
 
 class _Publisher:
     last_release_at = 1000.0
+    releases_failed = 2
 
 
 @pytest.fixture
@@ -85,6 +86,7 @@ def test_every_metric_of_a_sink_is_served(
     assert got[("openbeat_transactions_total", p)] == 4
     assert got[("openbeat_transaction_aborts_total", p)] == 1
     assert got[("openbeat_last_release_age_seconds", p)] == 60
+    assert got[("openbeat_releases_failed_total", p)] == 2
     assert got[("openbeat_store_retries_total", ())] == 2
     assert got[("openbeat_faults", ())] == 0
 

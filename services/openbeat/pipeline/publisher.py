@@ -76,6 +76,9 @@ class PublisherProcessor:
         self._releases = ThreadPoolExecutor(1, thread_name_prefix="publisher-release")
         # The release being cut: its slot and its future.
         self._releasing: tuple[int, Future[None]] | None = None
+        # Releases of scheduled passes that were not published (metrics: releases failed),
+        # e.g. refused by the release gate: latest.json stayed at the previous release.
+        self.releases_failed = 0
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         """Nothing to restore: staged parts already hold everything committed."""
@@ -142,8 +145,14 @@ class PublisherProcessor:
 
     def _cut(self, cutoff: datetime) -> None:
         assert self.release is not None
+        failed = set()
         for line in self.release(cutoff):
-            logger.info("%s", line)
+            if ": FAILED " in line:  # releasing.describe: "<dataset>: FAILED <error>"
+                failed.add(line.split(":", 1)[0])
+                logger.error("%s", line)
+            else:
+                logger.info("%s", line)
+        self.releases_failed += len(failed)
 
     def _collect(self, wait: bool) -> None:
         """Note the release that finished (or, with `wait`, is running); raise its error."""

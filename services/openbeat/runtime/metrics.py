@@ -7,8 +7,10 @@ With OPENBEAT_METRICS_PORT set (0 or unset: off), `openbeat run` serves on that 
   dead_lettered; sinks: absorbed, dead_lettered), `openbeat_dead_letters_total{service,reason}`,
   `openbeat_consumer_lag{service}` (records between the service's positions and the end of its
   partitions), `openbeat_transactions_total{service}`, `openbeat_transaction_aborts_total
-  {service}`, `openbeat_last_release_age_seconds` (publisher), `openbeat_last_feed_write_age_
-  seconds` (alerter), `openbeat_store_retries_total`, `openbeat_faults` (faults in progress);
+  {service}`, `openbeat_last_release_age_seconds` (publisher), `openbeat_releases_failed_total`
+  (publisher: releases not published, e.g. refused by the release gate),
+  `openbeat_last_feed_write_age_seconds` (alerter), `openbeat_store_retries_total`,
+  `openbeat_faults` (faults in progress);
 - `/healthz`: 200 while no fault is in progress, 503 while one is (a store call being retried,
   a service backing off from the broker); the JSON body names each fault.
 
@@ -119,6 +121,9 @@ class _Collector(Collector):
         release_age = GaugeMetricFamily(
             "openbeat_last_release_age_seconds", "Since the last release", labels=["service"]
         )
+        failed = CounterMetricFamily(
+            "openbeat_releases_failed", "Releases not published (gate or write)", labels=["service"]
+        )
         feed_age = GaugeMetricFamily(
             "openbeat_last_feed_write_age_seconds", "Since a feed was written", labels=["service"]
         )
@@ -136,10 +141,13 @@ class _Collector(Collector):
             released = getattr(view.processor, "last_release_at", None)
             if released is not None:
                 release_age.add_metric([view.name], max(0.0, now - released))
+            refused = getattr(view.processor, "releases_failed", None)
+            if refused is not None:
+                failed.add_metric([view.name], refused)
             written = getattr(view.processor, "last_feed_write_at", None)
             if written is not None:
                 feed_age.add_metric([view.name], max(0.0, now - written))
-        yield from (records, letters, lag, transactions, aborts, release_age, feed_age)
+        yield from (records, letters, lag, transactions, aborts, release_age, failed, feed_age)
         retries = CounterMetricFamily("openbeat_store_retries", "Store calls retried")
         retries.add_metric([], self.health.store_retries)
         yield retries
