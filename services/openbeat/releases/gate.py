@@ -5,12 +5,14 @@ before anything is uploaded, so a failing release is never published (and `lates
 moves to it); `openbeat verify` runs it again on every release of a published tree. It checks:
 
 - **the key**: the manifest records the id of the pseudonym key (`privacy.pseudonym.key_id`);
-  a release made with the public development key, or without a recorded key, fails (the
-  publisher lets a development-key release through only with OPENBEAT_ALLOW_DEV_KEY=1, loudly);
+  a release with public ids made with the public development key, or without a recorded key,
+  fails (the publisher lets a development-key release through only with
+  OPENBEAT_ALLOW_DEV_KEY=1, loudly; `openbeat verify` never does);
 - **typed columns** (`releases.checks`), under the policy the manifest records;
 - **differencing** against other releases, through `DIFFERENCING_RULES`: each rule gets the
-  release, the release of the same cutoff of every other dataset, and (with `--previous`, or in
-  the publisher) the previous release of the same dataset, and returns problems. Rules about
+  release, the release of the same cutoff of every other dataset, and the previous release of
+  the same dataset (always in the publisher; in verify always for sealed aggregates and after
+  `--previous` for the rest), and returns problems. Rules about
   sealed figures and count-minus-rows live with the aggregates that define them and register
   here (`releases.gate_rules` on `aggregate.differencing`); the gate itself never
   re-implements a privacy rule.
