@@ -128,11 +128,13 @@ def command_serving(args: list[str], env: dict[str, str] | None = None) -> Itera
     """A server command (`openbeat serve ROOT --port {port}`, `python -m http.server {port}`)
     run as its own process, `{port}` replaced by a free port; yields its base URL."""
     port = free_port()
+    # Its log goes to a file: a pipe nobody reads fills up and blocks the server mid-request.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     process = subprocess.Popen(
         [arg.replace("{port}", str(port)) for arg in args],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     try:
         _wait_for(port, process, " ".join(args[:3]))
@@ -140,6 +142,7 @@ def command_serving(args: list[str], env: dict[str, str] | None = None) -> Itera
     finally:
         process.terminate()
         process.wait(timeout=20)
+        log.close()
 
 
 def openbeat_command() -> list[str]:
