@@ -69,7 +69,8 @@ def run(bootstrap: str) -> dict[str, Any]:
     return {
         "rows": ROWS,
         "runs": f"best of {RUNS}, interleaved, each in a fresh forked child",
-        "release": f"build_release of incidents ({ROWS:,} rows) + incident-counts into a LocalStore",
+        "release": f"build_release of incidents ({ROWS:,} rows) + incident-counts"
+        " into a LocalStore",
         "release_s": release["seconds"],
         "release_all_s": [r["seconds"] for r in releases],
         "release_cpu_s": release_cpu,

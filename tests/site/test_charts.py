@@ -1,14 +1,9 @@
-"""The hand-written SVG charts (site/charts.py): well-formed SVG with a title, every label and
-value a reader needs as text, points inside the plot, round-number axes, equal bytes for equal
-numbers."""
+"""The site's SVG charts (site/charts.py, matplotlib): well-formed SVG with a title, every label
+and value a reader needs as real text (not glyph paths), equal bytes for equal numbers."""
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.site import charts
@@ -20,10 +15,10 @@ def _texts(svg: bytes) -> list[str]:
     root = ET.fromstring(svg)
     assert root.tag == f"{NS}svg"
     assert root.find(f"{NS}title") is not None
-    return [t.text or "" for t in root.iter(f"{NS}text")]
+    return [(t.text or "").strip() for t in root.iter(f"{NS}text")]
 
 
-def test_line_chart_has_its_labels_legend_and_points_inside_the_plot() -> None:
+def test_line_chart_has_its_labels_and_legend_and_the_same_bytes_again() -> None:
     labels = [f"w{i}" for i in range(26)]
     svg = charts.line_chart(
         "Trust <and> safety",
@@ -36,11 +31,6 @@ def test_line_chart_has_its_labels_legend_and_points_inside_the_plot() -> None:
     assert "Trust <and> safety" in texts  # escaped in the markup, intact as text
     assert {"Trust", "Safety", "1-5", "1", "5"} <= set(texts)
     assert "w0" in texts and "w24" in texts
-    root = ET.fromstring(svg)
-    height = float(root.get("height", "0"))
-    circles = list(root.iter(f"{NS}circle"))
-    assert len(circles) == 52
-    assert all(0 < float(c.get("cy", "-1")) < height for c in circles)
     assert svg == charts.line_chart(
         "Trust <and> safety",
         labels,
@@ -61,13 +51,3 @@ def test_map_labels_every_district_with_its_value() -> None:
     texts = _texts(charts.district_map("Districts", j, values))
     for n, d in enumerate(j.districts):
         assert d.name in texts and str(10 * n) in texts
-
-
-@given(st.floats(0, 1e7), st.floats(0, 1e7))
-def test_ticks_are_round_and_cover_the_range(a: float, b: float) -> None:
-    low, high = min(a, b), max(a, b)
-    ticks = charts.nice_ticks(low, high)
-    assert ticks[0] <= low and ticks[-1] >= high
-    assert 2 <= len(ticks) <= 12
-    step = ticks[1] - ticks[0]
-    assert round(step / 10 ** math.floor(math.log10(step)), 6) in (1, 2, 5, 10)
