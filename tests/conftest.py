@@ -15,13 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from kafka_helpers import KAFKA_SCRIPT, TEST_KAFKA_HOME, TEST_KAFKA_PORT, consume_all
+
 # S3 (moto server) fixtures live in their own module so store and release tests share them.
 pytest_plugins = ["s3_fixtures"]
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-KAFKA_SCRIPT = REPO_ROOT / "infra" / "kafka.sh"
-TEST_KAFKA_PORT = os.environ.get("OPENBEAT_TEST_KAFKA_PORT", "19092")
-TEST_KAFKA_HOME = REPO_ROOT / "var" / "test-kafka"
 
 
 @pytest.fixture(scope="session")
@@ -125,37 +122,3 @@ def consume(kafka_bootstrap: str) -> Callable[..., list]:
         return consume_all(kafka_bootstrap, topic, timeout_s=timeout_s, expect=expect)
 
     return run
-
-
-def consume_all(
-    bootstrap: str, topic: str, *, timeout_s: float = 20.0, expect: int | None = None
-) -> list:
-    """Every committed message of a topic (all partitions), read without a consumer group."""
-    import time
-
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        max_partition_fetch_bytes=16 * 1024 * 1024,
-    )
-    try:
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        out: list = []
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            ends = consumer.end_offsets(partitions)
-            done = all(consumer.position(tp) >= ends[tp] for tp in partitions)
-            if done and (expect is None or len(out) >= expect):
-                break
-            for messages in consumer.poll(timeout_ms=200).values():
-                out.extend(messages)
-        return out
-    finally:
-        consumer.close()

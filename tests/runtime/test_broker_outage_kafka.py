@@ -20,7 +20,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from cli_helpers import REPO_ROOT, run_cli
-from conftest import KAFKA_SCRIPT, TEST_KAFKA_HOME, TEST_KAFKA_PORT, consume_all
+from kafka_helpers import KAFKA_SCRIPT, TEST_KAFKA_HOME, TEST_KAFKA_PORT, consume_all
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 from openbeat.releases.reference import district_rows, offense_code_rows
 from openbeat.releases.rows import publishable
 from openbeat.releases.shrink import ShrinkCheck
+from openbeat.runtime.progress import counted
 from openbeat.runtime.topics import TopicNames
 from openbeat.store import ObjectNotFound, ObjectStore
 
@@ -87,6 +88,9 @@ class Releaser:
     # passes it only with OPENBEAT_ALLOW_DEV_KEY=1 (loudly); `openbeat verify` never lets it.
     allow_dev_key: bool = False
     gate: Gate | None = None  # None: Gate(allow_dev_key=allow_dev_key)
+    # Called with the number of staged records read so far for the dataset being cut (a
+    # terminal's progress line, `openbeat release`); None for services and logs.
+    progress: Callable[[int], None] | None = None
 
     @property
     def enabled(self) -> list[str]:
@@ -154,7 +158,7 @@ class Releaser:
         withdrawn = _Withdrawn()
         if dataset in ROW_DATASETS:
             source = DATASET_SOURCES[dataset]
-            staged = withdrawn.count(read_staged(self.private, source))
+            staged = withdrawn.count(counted(read_staged(self.private, source), self.progress))
             rows: Iterable[dict[str, Any]] = self._until(
                 dataset, dataset_rows(dataset, staged), cutoff
             )

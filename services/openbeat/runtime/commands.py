@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -86,10 +87,15 @@ def release_command(
     cutoff = parse_cutoff(cutoff_text)
     releaser = build_releaser(PublishSettings()).repaired()
     names = datasets or releaser.enabled
-    # A progress bar on a terminal only; logs and pipes get the summary lines alone.
-    with tqdm(
-        total=len(names), unit="dataset", disable=not sys.stderr.isatty(), leave=False
-    ) as bar:
+    # A progress bar on a terminal only (datasets done, and the staged records read of the one
+    # being cut); logs and pipes get the summary lines alone.
+    tty = sys.stderr.isatty()
+    with tqdm(total=len(names), unit="dataset", disable=not tty, leave=False) as bar:
+
+        def show(read: int) -> None:
+            bar.set_postfix_str(f"{read:,} staged records read")
+
+        releaser = dataclasses.replace(releaser, progress=show if tty else None)
         results = []
         for name in names:
             bar.set_description(name)

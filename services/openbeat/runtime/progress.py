@@ -13,14 +13,36 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, TypeVar
 
 from openbeat.runtime.clients import BOOTSTRAP_TIMEOUT_MS
 
 logger = logging.getLogger(__name__)
 
 INTERVAL_S = 1.0
+# How often `counted` reports: rare enough to cost nothing per record (a release reads hundreds
+# of thousands), often enough that a terminal line moves several times a second.
+REPORT_EVERY = 5_000
+
+T = TypeVar("T")
+
+
+def counted(
+    items: Iterable[T], report: Callable[[int], None] | None, every: int = REPORT_EVERY
+) -> Iterator[T]:
+    """`items` unchanged; `report(n)` after every `every` items and once at the end (with the
+    total). With no `report` the items pass straight through."""
+    if report is None:
+        yield from items
+        return
+    n = 0
+    for item in items:
+        yield item
+        n += 1
+        if n % every == 0:
+            report(n)
+    report(n)
 
 
 def describe(name: str, done: int, total: int, rate: float) -> str:
