@@ -138,6 +138,10 @@ def test_services_ride_out_a_killed_broker(
     faults = [x for x in err.splitlines() if "is unavailable or not answering" in x]
     assert faults, "no service said what was wrong:\n" + err[-3000:]
     assert all("service anonymizer:" in x or "service publisher:" in x for x in faults)
+    # Each service says so itself, also one whose input was drained when the broker died
+    # (runtime.broker_watch): silence would report a dead pipeline healthy.
+    for service in ("anonymizer", "publisher"):
+        assert any(f"service {service}:" in x for x in faults), "\n".join(faults)
     assert f"Kafka at {kafka_bootstrap}" in faults[0]
     # Nothing duplicated on the public topics (read_committed), nothing left unconsumed.
     values = [m.value for t in public for m in consume_all(kafka_bootstrap, t)]

@@ -21,6 +21,7 @@ from openbeat.runtime.supervise import (
     Supervised,
     fault_key,
     is_transient,
+    recovered,
     run_supervised,
     supervise,
 )
@@ -199,3 +200,23 @@ def test_a_restarted_store_service_gets_a_fresh_processor() -> None:
         rebuild=lambda: second,
     )
     assert inner is second
+
+
+def test_the_back_off_grows_until_the_loop_recovers_however_long_each_attempt_took(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A broker that stays down makes each attempt wait out its bootstrap timeout (10 s, more
+    than the back-off cap): that is no recovery, so the attempts keep counting up."""
+    recovered_after = 3
+
+    class Slow(Attempts):
+        def __call__(self, stats: LoopStats) -> None:
+            if self.calls == recovered_after:
+                recovered("anonymizer")
+            super().__call__(stats)
+
+    attempts = Slow(*[KafkaTimeoutError("Unable to bootstrap")] * 5)
+    with caplog.at_level(logging.WARNING, logger="openbeat.runtime.supervise"):
+        _supervise(attempts)
+    numbers = [r.getMessage().split("(attempt ")[1].split(",")[0] for r in caplog.records]
+    assert numbers == ["1", "2", "3", "1", "2"]

@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, cast
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError, ProducerFencedError
+from kafka.errors import CommitFailedError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
+from openbeat.runtime.broker_watch import BrokerWatch
 from openbeat.runtime.clients import make_consumer, make_producer
+from openbeat.runtime.errors import describe_fault
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.lifecycle import Rebalances, rewind
 from openbeat.runtime.lifecycle import StopFlag as StopFlag  # re-exported: services import it here
@@ -191,6 +193,7 @@ def _run(
         producer.init_transactions()
         listener = Rebalances(processor, consumer)
         consumer.subscribe(list(processor.input_topics), listener=listener)
+        watch = BrokerWatch(consumer, processor.input_topics)
         started = time.monotonic()
         prefetched: _Prefetched | None = None
         while not stop.is_set():
@@ -203,6 +206,7 @@ def _run(
                 # partitions just assigned are paused, so the batch holds none of theirs.
                 listener.settle()
                 if not batch:
+                    watch.check()  # a drained loop would not notice a dead broker
                     if config.until_idle and idle(
                         consumer,
                         processor.input_topics,
@@ -212,6 +216,7 @@ def _run(
                     ):
                         break
                     continue
+                watch.heard()
                 outputs = _outputs(processor, batch)
             else:
                 batch, outputs = prefetched.batch, prefetched.outputs
@@ -321,7 +326,16 @@ def _transaction(
         # forget the batch's state changes and consume it again from the committed offsets.
         # A prefetched batch is dropped with its prepared outputs (never iterated), and every
         # partition rewound, since the prefetch poll moved positions past this batch.
-        logger.warning("transaction aborted (%s); the batch will be consumed again", exc)
+        if isinstance(exc, KafkaError) and not isinstance(exc, CommitFailedError):
+            # A broker fault (not a rebalance that fenced the offsets), named as the supervisor
+            # names it: the operator greps one phrase.
+            logger.warning(
+                "service %s: %s; transaction aborted, the batch will be consumed again",
+                config.service or config.group_id,
+                describe_fault(exc, config.bootstrap),
+            )
+        else:
+            logger.warning("transaction aborted (%s); the batch will be consumed again", exc)
         stats.aborted += 1
         _discard(outputs)
         if prefetched is not None:

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from openbeat.runtime.broker_watch import BrokerWatch
 from openbeat.runtime.clients import make_consumer
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.lease import Lease
@@ -178,6 +179,7 @@ def run_sink_loop(
         pending.clear()
 
     listener = Rebalances(processor, consumer)
+    watch = BrokerWatch(consumer, processor.input_topics)
     try:
         consumer.subscribe(list(processor.input_topics), listener=listener)
         started = last_commit = time.monotonic()
@@ -190,8 +192,11 @@ def run_sink_loop(
                 pending[tp] = messages[-1].offset + 1
                 stats.consumed += len(messages)
             if batch:
+                watch.heard()
                 confirm()
                 processor.after_batch()
+            else:
+                watch.check()  # a drained loop would not notice a dead broker (broker_watch)
             settle(wait=False)
             view.tick(consumer)
             if time.monotonic() - last_commit >= config.commit_interval_s:

@@ -22,37 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kafka.errors import (
-    AuthorizationError,
-    IncompatibleBrokerVersion,
-    InvalidConfigurationError,
-    KafkaConfigurationError,
-    KafkaError,
-    MessageSizeTooLargeError,
-    ProducerFencedError,
-    RecordListTooLargeError,
-    SaslAuthenticationFailedError,
-    UnrecognizedBrokerVersion,
-    UnsupportedVersionError,
-)
+from kafka.errors import ProducerFencedError
 
+from openbeat.runtime.errors import describe_fault as describe_fault
+from openbeat.runtime.errors import is_transient as is_transient
 from openbeat.runtime.health import HEALTH
 from openbeat.runtime.loop import LoopStats, StopFlag
 
 logger = logging.getLogger(__name__)
 
-# Kafka errors that another attempt cannot fix: they end the service with their message.
-_FATAL_KAFKA = (
-    AuthorizationError,
-    IncompatibleBrokerVersion,
-    InvalidConfigurationError,
-    KafkaConfigurationError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    SaslAuthenticationFailedError,
-    UnrecognizedBrokerVersion,
-    UnsupportedVersionError,
-)
 # A copy fenced this many times in a row, each soon after it started, is not the victim of a
 # timed-out transaction (the broker bumps the epoch once) but shares its id with a running copy.
 FENCED_LIMIT = 3
@@ -60,33 +38,6 @@ FENCED_LIMIT = 3
 
 class DuplicateInstance(RuntimeError):
     """Another running copy uses this copy's transactional id (OPENBEAT_INSTANCE_ID)."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A fault of the broker, the network or the store, which waiting may cure."""
-    from botocore.exceptions import BotoCoreError
-
-    from openbeat.store.base import StoreUnavailable
-
-    if isinstance(exc, StoreUnavailable):
-        return True
-    if isinstance(exc, KafkaError):
-        return not isinstance(exc, _FATAL_KAFKA)
-    # Connection resets and timeouts that escaped a client's own handling.
-    return isinstance(exc, ConnectionError | TimeoutError | BotoCoreError)
-
-
-def describe_fault(exc: BaseException, bootstrap: str) -> str:
-    """What is wrong, in the operator's words, with the underlying error."""
-    from openbeat.store.base import StoreUnavailable
-
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    cause = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if isinstance(exc, StoreUnavailable):
-        return f"the object store is unavailable ({cause})"
-    if isinstance(exc, KafkaError):
-        return f"Kafka at {bootstrap} is unavailable or not answering ({cause})"
-    return f"network fault ({cause})"
 
 
 @dataclass(frozen=True)
@@ -147,8 +98,9 @@ def supervise(
                         ) from exc
                 elif not is_transient(exc):
                     raise
-                # A long healthy run before this fault starts the back-off afresh.
-                if time.monotonic() - started > 2 * backoff.max_s:
+                # An attempt that worked again (recovered) before this fault starts the
+                # back-off afresh; one that never did (the broker is still down) continues it.
+                if not HEALTH.faults().get(key):
                     failures = 0
                 failures += 1
                 if not HEALTH.faults().get(key):
