@@ -105,7 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         "explain), or one cut from an empty private store; refused otherwise",
     )
 
-    verify = sub.add_parser("verify", help="check a published tree; non-zero exit on any problem")
+    verify = sub.add_parser(
+        "verify",
+        help="check a published tree (names against OPENBEAT_JURISDICTION's registry); "
+        "non-zero exit on any problem",
+    )
     verify.add_argument("root", help="a folder or s3://bucket/prefix")
     verify.add_argument("--names", help="file of names (one per line) that must not appear")
     verify.add_argument(

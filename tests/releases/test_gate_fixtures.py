@@ -89,8 +89,15 @@ def published(city: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _rules(city: str) -> CheckRules:
-    zone = load_jurisdiction(city).zone
-    return CheckRules(load_policy(), load_offense_table(), zone, cutoff=NOW)
+    """The rules of the city's gate (`Gate.of`): its zone and its name registry."""
+    jurisdiction = load_jurisdiction(city)
+    return CheckRules(
+        load_policy(),
+        load_offense_table(),
+        jurisdiction.zone,
+        jurisdiction.name_registry,
+        cutoff=NOW,
+    )
 
 
 @pytest.mark.parametrize("city", ["sample", "chicago", "nyc", "sf"])
@@ -125,3 +132,18 @@ def test_a_tampered_row_of_real_output_is_caught(change: dict[str, Any], column:
     located = next(r for r in rows if r["block"] and r["latitude"] is not None)
     problems = list(check_rows("incidents", [located | change], _rules("chicago")))
     assert [c for c, _ in problems] == [column], problems
+
+
+def test_the_sample_publishes_registry_names_and_a_planted_one_is_caught() -> None:
+    """The sample's engagements name partners and venues (so the first test checks them against
+    the registry), and a person's name in either column of a real row is refused."""
+    rows = published("sample")["engagement-events"]
+    named = next(r for r in rows if r["venue"] and r["partners"])
+    assert sum(bool(r["partners"]) for r in rows) > 20
+    rules = _rules("sample")
+    for change, column in (
+        ({"partners": ["Jane Park"]}, "partners"),
+        ({"venue": "Jane Park"}, "venue"),
+    ):
+        problems = list(check_rows("engagement-events", [named | change], rules))
+        assert [c for c, _ in problems] == [column], problems

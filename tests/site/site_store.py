@@ -3,6 +3,7 @@ the feeds, built the way the services build them (stage_part, Releaser, feed_obj
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def incident(
     }
 
 
+# The names the site's city lists in its registry (`with_registry`): those of the events the
+# releases publish (the cancelled one is in the feeds only).
+REGISTRY_PARTNERS = ["PTA"]
+REGISTRY_VENUES = ["Riverton Library"]
+
+
 def engagement(
     n: int, starts: datetime, district: str, status: str = "scheduled", **extra: Any
 ) -> dict[str, Any]:
@@ -99,11 +106,23 @@ def meetings() -> list[dict[str, Any]]:
     ]
 
 
+def with_registry(j: Jurisdiction, root: Path) -> Jurisdiction:
+    """`j` with a name registry that lists the partners and venues of `meetings()`, written
+    beside `root`: the release gate refuses names the city's registry does not list."""
+    path = root.parent / f"{root.name}-names.toml"
+    path.write_text(
+        f"partners = {json.dumps(REGISTRY_PARTNERS)}\nvenues = {json.dumps(REGISTRY_VENUES)}\n",
+        encoding="utf-8",
+    )
+    # A new model, not model_copy: that would keep a registry already loaded (cached).
+    return Jurisdiction.model_validate(j.model_dump() | {"names": str(path)})
+
+
 def publish_store(root: Path, jurisdiction: Jurisdiction | None = None) -> LocalStore:
     """Stage, release every dataset, and write the feeds into a LocalStore at `root`."""
     store = LocalStore(root)
     private = LocalStore(root.parent / f"{root.name}-private", private=True)
-    j = jurisdiction or load_jurisdiction("sample")
+    j = with_registry(jurisdiction or load_jurisdiction("sample"), root)
     staged = incidents()
     stage_part(
         private, "incidents", NAMES.public("incident"), 0, 0, len(staged) - 1, enumerate(staged)

@@ -87,7 +87,8 @@ class Releaser:
     # release is compared with the dataset's previous published one. The development key
     # passes it only with OPENBEAT_ALLOW_DEV_KEY=1 (loudly); `openbeat verify` never lets it.
     allow_dev_key: bool = False
-    gate: Gate | None = None  # None: Gate(allow_dev_key=allow_dev_key)
+    # None: Gate.of(jurisdiction, allow_dev_key=...), names checked against its registry.
+    gate: Gate | None = None
     # Called with the number of staged records read so far for the dataset being cut (a
     # terminal's progress line, `openbeat release`); None for services and logs.
     progress: Callable[[int], None] | None = None
@@ -119,7 +120,7 @@ class Releaser:
         store holds: the previous release of the dataset and this cutoff's other releases."""
         with tempfile.TemporaryDirectory(prefix="openbeat-gate-") as tmp:
             peers = StorePeers(self.store, Path(tmp))
-            gate = self.gate or Gate(allow_dev_key=self.allow_dev_key)
+            gate = self.gate or Gate.of(self.jurisdiction, allow_dev_key=self.allow_dev_key)
             return gate.check(release, peers.of(release.dataset, release.release_id, previous=True))
 
     def repaired(self) -> Releaser:

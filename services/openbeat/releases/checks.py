@@ -13,7 +13,8 @@ a rule, and the rule is the anonymizer's own function run backwards:
 - one row per public id (the latest revision), ids in the pseudonym format, and only rows old
   enough to publish as of the release's cutoff (`releases.rows.publishable`, the releaser's
   own rule);
-- partner and venue names are the registry's (`privacy.names`) or the "N other partners" count;
+- partner and venue names are the registry's (`privacy.names`) or the "N other partners" count
+  (a problem names the row's public id, never the name: an unlisted one may be a person's);
 - aggregates: a shown count is at least k, and `suppressed` says exactly what is hidden.
 
 `check_rows(dataset, rows, rules)` yields `(column, message)` per problem; the caller names the
@@ -27,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from openbeat.contracts.offenses import OffenseTable
@@ -148,12 +150,17 @@ def _engagement(row: Row, rules: CheckRules) -> Iterator[Problem]:
     names = rules.names
     if names is None:
         return
+    # The value itself is never quoted: a name the registry does not list may be a person's.
+    where, registry = f"row {row.get('public_id')}", Path(names.source).name
     venue = row.get("venue")
     if venue is not None and not names.is_published_venue(venue):
-        yield "venue", f"{venue!r} is not in the jurisdiction's name registry"
+        yield "venue", f"{where}: a name not in the registry ({registry})"
     for partner in row.get("partners") or ():
         if not names.is_published_partner(partner):
-            yield "partners", f"{partner!r} is not in the jurisdiction's name registry"
+            yield (
+                "partners",
+                f"{where}: a name not in the registry ({registry}) nor an 'N other partners' count",
+            )
 
 
 def _shown_at_least_k(column: str, hidden: tuple[str, ...]) -> Callable[[Row, CheckRules], Any]:

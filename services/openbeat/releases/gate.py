@@ -8,7 +8,9 @@ moves to it); `openbeat verify` runs it again on every release of a published tr
   a release with public ids made with the public development key, or without a recorded key,
   fails (the publisher lets a development-key release through only with
   OPENBEAT_ALLOW_DEV_KEY=1, loudly; `openbeat verify` never does);
-- **typed columns** (`releases.checks`), under the policy the manifest records;
+- **typed columns** (`releases.checks`), under the policy the manifest records; partner and
+  venue names against the jurisdiction's name registry (`Gate.of`: the publisher and
+  `openbeat verify` both build the gate so; a gate without a registry does not check names);
 - **differencing** against other releases, through `DIFFERENCING_RULES`: each rule gets the
   release, the release of the same cutoff of every other dataset, and the previous release of
   the same dataset (always in the publisher; in verify always for sealed aggregates and after
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 
+from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.offenses import OffenseTable, load_offense_table
 from openbeat.privacy.names import NameRegistry
 from openbeat.privacy.policy import Policy, load_policy
@@ -233,10 +236,19 @@ def key_problem(manifest: Mapping[str, Any]) -> str | None:
 class Gate:
     """The checks of one deployment (or one verify run); `check` returns problem lines."""
 
-    names: NameRegistry | None = None
+    names: NameRegistry | None = None  # None: partner and venue names are not checked
     zone: ZoneInfo | None = None
     offenses: OffenseTable = field(default_factory=load_offense_table)
     allow_dev_key: bool = False
+
+    @classmethod
+    def of(cls, jurisdiction: Jurisdiction, *, allow_dev_key: bool = False) -> Gate:
+        """The gate of a deployment: its time zone and its name registry, the very registry
+        the anonymizer publishes partners and venues by (`Jurisdiction.name_registry`), so a
+        partner or venue the registry does not list fails the gate."""
+        return cls(
+            names=jurisdiction.name_registry, zone=jurisdiction.zone, allow_dev_key=allow_dev_key
+        )
 
     def check(self, release: ReleaseView, peers: Peers | None = None) -> list[str]:
         problems: list[str] = []

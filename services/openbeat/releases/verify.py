@@ -61,7 +61,9 @@ def verify_tree(
     `allowed_emails`: addresses that may appear (the publisher's contact); by default the
     catalog's contactPoint addresses. `previous`: a release id; every release after it is also
     compared with the release of its dataset before it (`--previous`: sealed figures, withdrawn
-    ids). `gate`: the release gate (by default one that refuses the development key).
+    ids). `gate`: the release gate (by default one that refuses the development key and
+    checks no names; `openbeat verify` passes `Gate.of(jurisdiction)`, which checks partners
+    and venues against the jurisdiction's name registry).
     """
     report = VerifyReport()
     keys = store.list()

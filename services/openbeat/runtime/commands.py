@@ -142,15 +142,21 @@ def parse_cutoff(text: str | None) -> datetime:
 
 
 def verify_command(root: str, names_file: str | None, previous: str | None = None) -> int:
+    """Verify a published tree with the release gate of OPENBEAT_JURISDICTION: the gate the
+    publisher runs, partner and venue names checked against the jurisdiction's registry."""
+    from openbeat.contracts.jurisdiction import load_jurisdiction
     from openbeat.releases import verify_tree
+    from openbeat.releases.gate import Gate
     from openbeat.store import open_store_from_settings
 
-    store = open_store_from_settings(CommonSettings(), root)
+    settings = CommonSettings()
+    store = open_store_from_settings(settings, root)
     names: list[str] = []
     if names_file:
         with open(names_file, encoding="utf-8") as f:
             names = [line.strip() for line in f if line.strip()]
-    report = verify_tree(store, forbidden_names=names, previous=previous)
+    gate = Gate.of(load_jurisdiction(settings.jurisdiction))
+    report = verify_tree(store, forbidden_names=names, previous=previous, gate=gate)
     print(report)
     return 0 if report.ok else 1
 
