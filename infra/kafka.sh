@@ -75,6 +75,9 @@ Configuration:
     Logger:
       - name: kafka.server.KafkaRaftServer
         level: INFO
+      # Joins, rebalances and expired members: what explains a consumer group that waits.
+      - name: org.apache.kafka.coordinator.group
+        level: INFO
 YAML
 }
 

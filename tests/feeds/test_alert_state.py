@@ -191,3 +191,44 @@ def test_prune_forgets_only_what_no_feed_can_show() -> None:
     before = _all_bytes(state)
     assert state.prune(NOW, rules()) == 2
     assert _all_bytes(state) == before
+
+
+@pytest.mark.parametrize("kind", ["incident", "engagement"])
+def test_a_withdrawal_outlives_pruning_so_a_replayed_revision_stays_withdrawn(kind: str) -> None:
+    """The anonymizer's real marker (neutral 1970 times, privacy.withdrawal), pruned and then
+    the earlier revision replayed, as a restarted alerter replays from its committed offsets:
+    the withdrawn record must not come back. Before, the marker's 1970 time had it pruned at the
+    first flush and the replay resurrected a withheld incident in the alert feed."""
+    from openbeat.privacy.withdrawal import engagement_marker, incident_marker
+
+    state = new_state()
+    if kind == "incident":
+        first = incident("w", NOW - 2 * D, category="robbery")
+        marker = incident_marker("w", 2, "D1")
+        absorb = state.absorb_incident
+    else:
+        first = engagement("w", NOW + 3 * D)
+        marker = engagement_marker("w", 2, "D1")
+        absorb = state.absorb_engagement  # type: ignore[assignment]
+
+    def shown() -> list[str]:
+        items = state.items(NOW, rules())
+        return [
+            i.guid for i in (*items.alerts, *items.meetings) if i.kind in ("incident", "meeting")
+        ]
+
+    absorb(first)
+    assert shown() == [item_guid("incident" if kind == "incident" else "meeting", "w")]
+    absorb(marker)
+    state.prune(NOW, rules())
+    absorb(first)  # the replay, which resumed after the marker's offset
+    assert shown() == []
+    # Either order of arrival keeps the same withdrawal (the state's contract).
+    other = new_state()
+    other_absorb = other.absorb_incident if kind == "incident" else other.absorb_engagement
+    other_absorb(marker)  # type: ignore[operator]
+    other_absorb(first)  # type: ignore[operator]
+    assert other.to_bytes() == state.to_bytes()
+    restored = AlertState.from_bytes(state.to_bytes())
+    restored.absorb_incident(first) if kind == "incident" else restored.absorb_engagement(first)
+    assert restored.to_bytes() == state.to_bytes()

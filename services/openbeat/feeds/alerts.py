@@ -40,8 +40,18 @@ class AlertStateError(ValueError):
 
 def _rank(record: Mapping[str, Any]) -> tuple[int, bool, str]:
     """Total order between versions of one public id: revision, then withdrawn, then content."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # A marker's time is inherited (`_keep`), not content: leave it out of the tie-break.
+    content = {k: v for k, v in record.items() if k != "t"} if record["withdrawn"] else record
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (int(record["revision"]), bool(record["withdrawn"]), canonical)
+
+
+def _kept_t(normalized: dict[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A checkpointed withdrawal keeps the time it inherited from the record it ended (`_keep`);
+    normalizing its neutral fields again would give 1970 and have it pruned."""
+    if normalized["withdrawn"] and isinstance(stored.get("t"), int | float):
+        return {**normalized, "t": max(normalized["t"], float(stored["t"]))}
+    return normalized
 
 
 class AlertState:
@@ -83,7 +93,22 @@ class AlertState:
     @staticmethod
     def _keep(table: dict[str, dict[str, Any]], record: dict[str, Any]) -> bool:
         current = table.get(record["public_id"])
-        if current is not None and _rank(current) >= _rank(record):
+        if current is None:
+            table[record["public_id"]] = record
+            return True
+        new_wins = _rank(record) > _rank(current)
+        winner, other = (record, current) if new_wins else (current, record)
+        if winner["withdrawn"]:
+            # A withdrawn marker's times are neutral constants (1970, privacy.withdrawal), so it
+            # takes the latest time of any version of its record, in whichever order they come:
+            # it must be kept as long as they could be, or a pruned marker lets a replayed
+            # earlier revision (a restart resumes from the committed offsets) back into the feeds.
+            t = max(winner["t"], other["t"])
+            if not new_wins and t == current["t"]:
+                return False
+            table[record["public_id"]] = {**winner, "t": t}
+            return True
+        if not new_wins:
             return False
         table[record["public_id"]] = record
         return True
@@ -141,9 +166,11 @@ class AlertState:
                 raise AlertStateError(f"unsupported alert state format {doc.get('format')!r}")
             state = cls(str(doc["timezone"]))
             for record in doc["incidents"].values():
-                state._keep(state._incidents, normalize_incident(record, state._zone))
+                state._keep(
+                    state._incidents, _kept_t(normalize_incident(record, state._zone), record)
+                )
             for record in doc["engagements"].values():
-                state._keep(state._engagements, normalize_engagement(record))
+                state._keep(state._engagements, _kept_t(normalize_engagement(record), record))
         except AlertStateError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

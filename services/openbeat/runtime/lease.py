@@ -41,6 +41,7 @@ from kafka.errors import KafkaError, ProducerFencedError
 from openbeat.runtime.clients import make_consumer, make_producer
 from openbeat.runtime.idle import NoPartitionsAssigned, why_unassigned
 from openbeat.runtime.lifecycle import StopFlag
+from openbeat.runtime.membership import MembershipGuard
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class Lease(ConsumerRebalanceListener):
             **SINGLE_WRITER_CONSUMER,
         )
         self._consumer.subscribe([topic], listener=self)
+        self._guard = MembershipGuard(self._consumer, group)
 
     # -- listener (kafka-python's IO thread: only flips the flag) ----------------------------
 
@@ -120,6 +122,7 @@ class Lease(ConsumerRebalanceListener):
         while not stop.is_set():
             try:
                 self._consumer.poll(timeout_ms=200)
+                self._guard.check()
             except KafkaError as exc:  # the broker away: a standby just waits for it
                 logger.warning("%s: waiting for Kafka to take the lease: %s", self.client_id, exc)
                 stop.wait(1.0)
@@ -151,6 +154,7 @@ class Lease(ConsumerRebalanceListener):
         """Right before a write: raises LeaseLost unless the lease is still ours (membership
         kept, not fenced by a newer holder)."""
         self._consumer.poll(timeout_ms=0)
+        self._guard.check()
         if not self._held.is_set() or self._producer is None:
             raise LeaseLost(f"{self.client_id} lost the lease of {self.group}")
         producer = self._producer

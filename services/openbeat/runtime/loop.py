@@ -36,6 +36,7 @@ from openbeat.runtime.errors import describe_fault
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.lifecycle import Rebalances, rewind
 from openbeat.runtime.lifecycle import StopFlag as StopFlag  # re-exported: services import it here
+from openbeat.runtime.membership import MembershipGuard
 from openbeat.runtime.metrics import service_view
 from openbeat.runtime.partitioner import CachingPartitioner
 
@@ -194,6 +195,7 @@ def _run(
         listener = Rebalances(processor, consumer)
         consumer.subscribe(list(processor.input_topics), listener=listener)
         watch = BrokerWatch(consumer, processor.input_topics)
+        guard = MembershipGuard(consumer, config.group_id)
         started = time.monotonic()
         prefetched: _Prefetched | None = None
         while not stop.is_set():
@@ -205,6 +207,7 @@ def _run(
                 # Revoke and restore here, not in the listener (runtime.lifecycle); the
                 # partitions just assigned are paused, so the batch holds none of theirs.
                 listener.settle()
+                guard.check()
                 if not batch:
                     watch.check()  # a drained loop would not notice a dead broker
                     if config.until_idle and idle(

@@ -42,6 +42,7 @@ from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.lease import Lease
 from openbeat.runtime.lifecycle import Rebalances, StopFlag
 from openbeat.runtime.loop import LoopStats
+from openbeat.runtime.membership import MembershipGuard
 from openbeat.runtime.metrics import service_view
 from openbeat.runtime.sink_letters import SinkLetters
 
@@ -180,12 +181,14 @@ def run_sink_loop(
 
     listener = Rebalances(processor, consumer)
     watch = BrokerWatch(consumer, processor.input_topics)
+    guard = MembershipGuard(consumer, config.group_id)
     try:
         consumer.subscribe(list(processor.input_topics), listener=listener)
         started = last_commit = time.monotonic()
         while not stop.is_set():
             batch = consumer.poll(timeout_ms=config.poll_timeout_ms, max_records=config.max_batch)
             forget(listener.settle())
+            guard.check()
             for tp, messages in batch.items():
                 for message in messages:
                     letters.process(processor, message)

@@ -1,0 +1,65 @@
+"""Rejoining a consumer group the client silently dropped out of.
+
+kafka-python 3.0.12 can end a rebalance believing it is a stable member while its heartbeat loop
+has stopped: the broker expires the member after `session_timeout_ms` ("has failed, removing it
+from the group ... on heartbeat expiration" in the broker log), the group is left empty, and the
+client, which never heartbeats again, never hears of it. Its `poll` keeps fetching the partitions
+it was given, so a busy loop limps on until a commit fails, but a drained one waits forever:
+in our tests a publisher or aggregator copy got "no partitions" after 180 s, or wrote nothing
+in four minutes, a few times in a hundred runs, more often under load.
+
+`MembershipGuard` looks after every poll: a member that believes it is stable but has had no
+heartbeat answered for longer than its session asks to rejoin (`request_rejoin`), as the Java
+client does on a failed heartbeat. A static member gets its partitions back in one JoinGroup.
+It reads the client's own bookkeeping (private attributes, checked for and skipped when a later
+kafka-python lacks them), since nothing public tells a member from a zombie without a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class MembershipGuard:
+    """Asks a consumer that dropped out of its group unawares to rejoin (module docstring)."""
+
+    def __init__(
+        self, consumer: Any, group: str, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.consumer = consumer
+        self.group = group
+        self.clock = clock
+        config = getattr(consumer, "config", {}) or {}
+        self.session_s = float(config.get("session_timeout_ms", 45_000)) / 1000
+        self.rejoins = 0
+
+    def check(self) -> bool:
+        """True when it asked the client to rejoin."""
+        coordinator: Any = getattr(self.consumer, "_coordinator", None)
+        heartbeat = getattr(coordinator, "heartbeat", None)
+        stable = getattr(coordinator, "stable", None)
+        if heartbeat is None or not callable(stable) or not stable():
+            return False
+        # Last sign of membership: an answered heartbeat, or the join that (re)started the clock.
+        last = max(getattr(heartbeat, "last_receive", 0.0), getattr(heartbeat, "last_reset", 0.0))
+        silent = self.clock() - last
+        if silent <= self.session_s:
+            return False
+        self.rejoins += 1
+        logger.warning(
+            "consumer group %s: no heartbeat answered for %.0f s (session %.0f s) while the "
+            "client believes it is a member; the broker has dropped it, rejoining",
+            self.group,
+            silent,
+            self.session_s,
+        )
+        coordinator.request_rejoin()
+        # The rejoin starts the clock again (the client resets its timeouts on a join); until
+        # then do not ask twice.
+        heartbeat.last_reset = self.clock()
+        return True
