@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from openbeat.runtime.membership import MembershipGuard
+from openbeat.runtime.membership import GroupJoinStuck, MembershipGuard
+from openbeat.runtime.supervise import describe_fault, is_transient
 
 
 class FakeHeartbeat:
@@ -20,10 +21,14 @@ class FakeCoordinator:
     def __init__(self) -> None:
         self.heartbeat = FakeHeartbeat()
         self.is_stable = True
+        self.known = True
         self.rejoin_requests = 0
 
     def stable(self) -> bool:
         return self.is_stable
+
+    def coordinator_unknown(self) -> bool:
+        return not self.known
 
     def request_rejoin(self) -> None:
         self.rejoin_requests += 1
@@ -66,7 +71,36 @@ def test_a_stable_member_without_heartbeats_past_its_session_rejoins_once_per_se
 def test_a_member_that_is_rejoining_anyway_is_not_asked_again() -> None:
     guard, consumer, now = _guard()
     consumer._coordinator.is_stable = False
+    now[0] = 50.0
+    assert not guard.check()
+
+
+def test_a_member_that_never_settles_gets_a_fresh_consumer_through_the_supervisor() -> None:
+    guard, consumer, now = _guard()
+    consumer._coordinator.known = False  # stuck looking for its coordinator
+    now[0] = 59.0
+    assert not guard.check()
+    consumer._coordinator.known = True  # settles in time: the clock starts again
+    consumer._coordinator.heartbeat.last_receive = now[0]
+    assert not guard.check()
+    consumer._coordinator.is_stable = False
     now[0] = 100.0
+    assert not guard.check()
+    now[0] = 161.0
+    with pytest.raises(GroupJoinStuck) as caught:
+        guard.check()
+    assert is_transient(caught.value)
+    said = describe_fault(caught.value, "broker:9092")
+    assert said.startswith("consumer group g: not settled into the group for 61 s")
+    assert "unavailable" not in said
+
+
+def test_a_standby_guard_never_replaces_its_consumer() -> None:
+    consumer = FakeConsumer()
+    now = [0.0]
+    guard = MembershipGuard(consumer, "g", stuck_s=None, clock=lambda: now[0])
+    consumer._coordinator.is_stable = False
+    now[0] = 10_000.0
     assert not guard.check()
 
 

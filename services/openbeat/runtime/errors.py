@@ -86,6 +86,10 @@ def describe_fault(exc: BaseException, bootstrap: str) -> str:
     cause = f"{name}: {text}" if text and text != name else name
     if isinstance(exc, StoreUnavailable):
         return f"the object store is unavailable ({cause})"
+    from openbeat.runtime.membership import GroupJoinStuck
+
+    if isinstance(exc, GroupJoinStuck):
+        return text  # the broker answers; the client stalled (runtime.membership)
     if isinstance(exc, KafkaError):
         return f"Kafka at {bootstrap} is unavailable or not answering ({cause})"
     return f"network fault ({cause})"

@@ -90,7 +90,7 @@ class Lease(ConsumerRebalanceListener):
             **SINGLE_WRITER_CONSUMER,
         )
         self._consumer.subscribe([topic], listener=self)
-        self._guard = MembershipGuard(self._consumer, group)
+        self._guard = MembershipGuard(self._consumer, group, stuck_s=None)
 
     # -- listener (kafka-python's IO thread: only flips the flag) ----------------------------
 
