@@ -188,7 +188,14 @@ class Run:
                 done.returncode,
                 done.stderr.strip()[-2000:],
             )
-        return {"code": done.returncode, "seconds": took, "stdout": done.stdout.strip()[-3000:]}
+        out: dict[str, Any] = {
+            "code": done.returncode,
+            "seconds": took,
+            "stdout": done.stdout.strip()[-3000:],
+        }
+        if done.returncode != 0:
+            out["stderr"] = done.stderr.strip()[-3000:]
+        return out
 
     def stop_infra(self) -> None:
         if self.supervisor is not None:
@@ -305,9 +312,14 @@ class Run:
         result["baseline_s"] = baseline["seconds"]
         result["release_clean"] = self.cli(clean_env, "release", "--cutoff", cutoff)
         feeds = self._feeds()
-        result["verify"] = {
-            "chaos": self.cli(chaos_env, "verify", chaos_env["OPENBEAT_STORE"])["code"] == 0,
-            "clean": self.cli(clean_env, "verify", clean_env["OPENBEAT_STORE"])["code"] == 0,
+        verified = {
+            "chaos": self.cli(chaos_env, "verify", chaos_env["OPENBEAT_STORE"]),
+            "clean": self.cli(clean_env, "verify", clean_env["OPENBEAT_STORE"]),
+        }
+        result["verify"] = {k: v["code"] == 0 for k, v in verified.items()}
+        # What a failing verify said (its problems name objects and rules, never personal data).
+        result["verify_problems"] = {
+            k: v["stdout"] + "\n" + v.get("stderr", "") for k, v in verified.items() if v["code"]
         }
         schemas = SchemaStore.load()
         bootstrap = self.broker.bootstrap

@@ -255,13 +255,24 @@ def compare_feeds(chaos: dict[str, bytes], clean: dict[str, bytes]) -> dict[str,
     }
 
 
-def _item_diff(a: bytes, b: bytes) -> dict[str, int]:
-    """How two versions of one feed differ in items (by guid / id), for the report."""
+def _item_diff(a: bytes, b: bytes) -> dict[str, Any]:
+    """How two versions of one feed differ in items (by guid / id), for the report, with the
+    differing items' titles and dates (public feed text) to tell what diverged."""
     import feedparser
 
-    ids_a = Counter(e.get("id") for e in feedparser.parse(a).entries)
-    ids_b = Counter(e.get("id") for e in feedparser.parse(b).entries)
-    return {"missing": sum((ids_b - ids_a).values()), "extra": sum((ids_a - ids_b).values())}
+    entries_a = {e.get("id"): e for e in feedparser.parse(a).entries}
+    entries_b = {e.get("id"): e for e in feedparser.parse(b).entries}
+    ids_a, ids_b = Counter(entries_a), Counter(entries_b)
+
+    def shown(entries: dict[Any, Any], ids: Counter[Any]) -> list[list[str]]:
+        return sorted([str(entries[i].get("title")), str(entries[i].get("updated"))] for i in ids)
+
+    return {
+        "missing": sum((ids_b - ids_a).values()),
+        "extra": sum((ids_a - ids_b).values()),
+        "missing_items": shown(entries_b, ids_b - ids_a),
+        "extra_items": shown(entries_a, ids_a - ids_b),
+    }
 
 
 DEFINITIONS = {
