@@ -139,7 +139,8 @@ def test_services_ride_out_a_killed_broker(
     assert faults, "no service said what was wrong:\n" + err[-3000:]
     assert all("service anonymizer:" in x or "service publisher:" in x for x in faults)
     # Each service says so itself, also one whose input was drained when the broker died
-    # (runtime.broker_watch): silence would report a dead pipeline healthy.
+    # (BrokerWatch) and one whose commit hangs on it (BrokerWaits): silence would report a
+    # dead pipeline healthy.
     for service in ("anonymizer", "publisher"):
         assert any(f"service {service}:" in x for x in faults), "\n".join(faults)
     assert f"Kafka at {kafka_bootstrap}" in faults[0]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 import pytest
 from kafka import TopicPartition
 from kafka.errors import KafkaTimeoutError
 
-from openbeat.runtime.broker_watch import BrokerSilent, BrokerWatch
+from openbeat.runtime.broker_watch import BrokerSilent, BrokerWaits, BrokerWatch
+from openbeat.runtime.health import HEALTH
 from openbeat.runtime.supervise import describe_fault, is_transient
 
 
@@ -87,3 +91,57 @@ def test_a_watch_without_partitions_to_ask_about_waits() -> None:
     clock.now = 5
     watch.check()
     assert consumer.asked == []
+
+
+def _wait_for(predicate: Any, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_commit_waiting_on_a_dead_broker_is_said_and_unhealthy_until_it_returns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """kafka-python's commit waits unbounded: the service names itself while it hangs."""
+    waits = BrokerWaits("anonymizer", "k:9092", after_s=0.2, tick_s=0.02)
+    release = threading.Event()
+    seen: list[bool] = []
+
+    def commit() -> None:
+        with waits.waiting("committing a transaction"):
+            release.wait(10)
+
+    caplog.set_level(logging.INFO, logger="openbeat.runtime.broker_watch")
+    worker = threading.Thread(target=commit)
+    worker.start()
+    try:
+        assert _wait_for(lambda: "broker-wait:anonymizer" in HEALTH.faults())
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warned) == 1
+        assert warned[0].startswith("service anonymizer: Kafka at k:9092 is unavailable")
+        assert "while committing a transaction" in warned[0]
+        seen.append(HEALTH.healthy)
+    finally:
+        release.set()
+        worker.join(5)
+        waits.close()
+    assert seen == [False]
+    assert "broker-wait:anonymizer" not in HEALTH.faults()
+    assert any("answered again" in r.getMessage() for r in caplog.records)
+
+
+def test_a_commit_answered_in_time_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    waits = BrokerWaits("publisher", "k:9092", after_s=0.5, tick_s=0.02)
+    caplog.set_level(logging.INFO, logger="openbeat.runtime.broker_watch")
+    try:
+        for _ in range(20):
+            with waits.waiting("committing offsets"):
+                time.sleep(0.01)
+        time.sleep(0.6)  # the watcher looks again after the last call returned
+    finally:
+        waits.close()
+    assert not caplog.records
+    assert "broker-wait:publisher" not in HEALTH.faults()

@@ -17,6 +17,7 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import ConsumerGroupMetadata
 
+from openbeat.runtime.broker_watch import BrokerWaits
 from openbeat.runtime.loop import LoopConfig, LoopStats, OutTuple, StopFlag, _Listener, _transaction
 
 A = TopicPartition("raw", 0)
@@ -163,6 +164,7 @@ def _run_one(
         consumer.listener,
         LoopConfig("b", "g", "t", "c"),
         stop,
+        BrokerWaits("test", "b"),
     )
     return events, prefetched, stats
 

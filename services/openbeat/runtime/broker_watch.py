@@ -11,16 +11,27 @@ So a loop that has polled nothing for `every_s` asks the broker one cheap questi
 offset of one input partition, a ListOffsets request) with a bounded wait. No answer raises
 `BrokerSilent`, a KafkaError, which the supervisor treats like any other broker fault; a loop
 that keeps receiving records never asks.
+
+A busy loop can be just as silent: kafka-python's transaction commit and a consumer's offset
+commit wait without a bound, retrying until the broker is back. `BrokerWaits` says so, once a
+call has waited `STALL_NOTICE_S`, in the same words and with `/healthz` unhealthy until the call
+returns; the call itself is left alone (when the broker returns it completes, or fails and the
+supervisor restarts the loop).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
+
+from openbeat.runtime.errors import describe_fault
+from openbeat.runtime.health import HEALTH
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +42,9 @@ PROBE_EVERY_S = 10.0
 # How long the probe waits for its answer: a loaded broker answers ListOffsets in milliseconds,
 # one that is down never does.
 PROBE_TIMEOUT_S = 10.0
+# How long a commit may wait before the operator hears of it: a healthy broker answers in
+# milliseconds, a loaded one within a second or two; 10 s matches the idle probe's bound.
+STALL_NOTICE_S = 10.0
 
 
 class BrokerSilent(KafkaError):
@@ -88,3 +102,75 @@ class BrokerWatch:
                 return TopicPartition(topic, min(partitions))
         # No metadata yet: the loop is still starting, and the assignment timeout covers that.
         return None
+
+
+class BrokerWaits:
+    """Says when a blocking broker call of one service has waited too long (module docstring).
+
+    One watcher thread per loop, started at the first wait, looks at the call in progress every
+    `tick_s`; a call that returns in time costs two lock round trips and says nothing.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        bootstrap: str,
+        *,
+        after_s: float = STALL_NOTICE_S,
+        tick_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.service = service
+        self.bootstrap = bootstrap
+        self.after_s = after_s
+        self.tick_s = tick_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._what: str | None = None
+        self._since = 0.0
+        self._said = False
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._key = f"broker-wait:{service}"
+
+    @contextmanager
+    def waiting(self, what: str) -> Iterator[None]:
+        """The block is one blocking call, `what` in the operator's words ("committing ...")."""
+        with self._lock:
+            self._what, self._since, self._said = what, self.clock(), False
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._watch, name=f"broker-waits-{self.service}", daemon=True
+            )
+            self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                said, waited = self._said, self.clock() - self._since
+                self._what, self._said = None, False
+            if said:
+                HEALTH.end(self._key)
+                logger.info(
+                    "service %s: Kafka answered again after %.0f s of %s",
+                    self.service,
+                    waited,
+                    what,
+                )
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _watch(self) -> None:
+        while not self._closed.wait(self.tick_s):
+            with self._lock:
+                what, waited = self._what, self.clock() - self._since
+                late = what is not None and not self._said and waited >= self.after_s
+                if late:
+                    self._said = True
+            if late:
+                why = describe_fault(
+                    BrokerSilent(f"no answer for {waited:.0f} s while {what}"), self.bootstrap
+                )
+                logger.warning("service %s: %s; still waiting", self.service, why)
+                HEALTH.begin(self._key, f"service {self.service}: {why}")

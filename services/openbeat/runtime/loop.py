@@ -30,7 +30,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
-from openbeat.runtime.broker_watch import BrokerWatch
+from openbeat.runtime.broker_watch import BrokerWaits, BrokerWatch
 from openbeat.runtime.clients import make_consumer, make_producer
 from openbeat.runtime.errors import describe_fault
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
@@ -196,6 +196,7 @@ def _run(
         consumer.subscribe(list(processor.input_topics), listener=listener)
         watch = BrokerWatch(consumer, processor.input_topics)
         guard = MembershipGuard(consumer, config.group_id)
+        waits = BrokerWaits(config.service or config.group_id, config.bootstrap)
         started = time.monotonic()
         prefetched: _Prefetched | None = None
         while not stop.is_set():
@@ -224,7 +225,7 @@ def _run(
             else:
                 batch, outputs = prefetched.batch, prefetched.outputs
             prefetched = _transaction(
-                producer, consumer, processor, batch, outputs, stats, listener, config, stop
+                producer, consumer, processor, batch, outputs, stats, listener, config, stop, waits
             )
             # A rebalance inside the prefetch poll aborted the transaction: settle it now.
             listener.settle()
@@ -233,6 +234,8 @@ def _run(
         # A batch prefetched when the stop came is simply not processed: its offsets were not
         # committed, so whoever consumes next starts with it.
     finally:
+        if "waits" in locals():
+            waits.close()
         consumer.close(autocommit=False)
         producer.close(timeout=10)
     return stats
@@ -288,6 +291,7 @@ def _transaction(
     listener: Rebalances,
     config: LoopConfig,
     stop: StopFlag,
+    waits: BrokerWaits,
 ) -> _Prefetched | None:
     """One transaction for `batch`; returns the next batch when it was prefetched meanwhile."""
     producer.begin_transaction()
@@ -319,8 +323,10 @@ def _transaction(
         }
         if prefetched is None:
             prefetched = _prefetch_or_abort(consumer, processor, listener, config, stop)
-        producer.send_offsets_to_transaction(offsets, group)
-        producer.commit_transaction()
+        # Both wait, unbounded, for the broker: an outage mid-commit is said (BrokerWaits).
+        with waits.waiting("committing a transaction"):
+            producer.send_offsets_to_transaction(offsets, group)
+            producer.commit_transaction()
     except ProducerFencedError:
         logger.error("another instance took over transactional id; stopping")
         raise
@@ -344,7 +350,8 @@ def _transaction(
         if prefetched is not None:
             _discard(prefetched.outputs)
         try:
-            producer.abort_transaction()
+            with waits.waiting("aborting a transaction"):
+                producer.abort_transaction()
         finally:
             processor.abort()
             rewind(consumer, consumer.assignment())

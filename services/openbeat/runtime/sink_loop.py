@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from openbeat.runtime.broker_watch import BrokerWatch
+from openbeat.runtime.broker_watch import BrokerWaits, BrokerWatch
 from openbeat.runtime.clients import make_consumer
 from openbeat.runtime.idle import DEFAULT_ASSIGNMENT_TIMEOUT_S, idle
 from openbeat.runtime.lease import Lease
@@ -109,6 +109,7 @@ def run_sink_loop(
         **dict(config.consumer_options),
     )
     letters = SinkLetters(config.bootstrap, config.client_id, config.deadletter_topic)
+    waits = BrokerWaits(config.service or config.group_id, config.bootstrap)
     view = service_view(config.service or config.group_id)
     view.attach(stats, processor, letters)
     pending: dict[TopicPartition, int] = {}
@@ -123,12 +124,14 @@ def run_sink_loop(
         # next owner from the last commit, which changes nothing (absorbing is idempotent).
         # Committing from the rebalance listener is not an option: kafka-python 3 runs it on the
         # client's IO thread, which cannot block on a commit.
-        letters.flush()  # dead letters are durable before the offsets that pass them
-        owned = consumer.assignment()
-        kept = {tp: o for tp, o in offsets.items() if tp in owned}
-        if kept:
-            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in kept.items()})
-            stats.transactions += 1
+        # Both wait, unbounded, for the broker: an outage mid-commit is said (BrokerWaits).
+        with waits.waiting("committing offsets"):
+            letters.flush()  # dead letters are durable before the offsets that pass them
+            owned = consumer.assignment()
+            kept = {tp: o for tp, o in offsets.items() if tp in owned}
+            if kept:
+                consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in kept.items()})
+                stats.transactions += 1
 
     failed: list[BaseException] = []
 
@@ -219,6 +222,7 @@ def run_sink_loop(
                 break
         commit(final=True)
     finally:
+        waits.close()
         consumer.close(autocommit=False)
         letters.close()
     return stats
