@@ -64,6 +64,36 @@ def _delete_group(bootstrap: str, group: str) -> None:
         admin.close()
 
 
+def _assignments(log: str) -> list[set[str]]:
+    """Each assignment a copy logged, in order (the eager protocol assigns the whole set)."""
+    return [
+        set(line.split("partitions assigned: ", 1)[1].strip().split(", "))
+        for line in log.splitlines()
+        if "partitions assigned: " in line
+    ]
+
+
+def _holds_all(a: Copy, b: Copy) -> bool:
+    """True when A's latest assignment is every partition either copy was ever given."""
+    a_sets, b_sets = _assignments(a.log()), _assignments(b.log())
+    every = set().union(*a_sets, *b_sets)
+    return bool(a_sets) and a_sets[-1] == every
+
+
+def _until_logged(condition: Any, what: str, *copies: Copy) -> None:
+    """`until` with the copies' assignment history in the failure message."""
+    try:
+        until(condition, 90, what)
+    except AssertionError as exc:
+        history = "\n".join(
+            f"{c.instance}: {line}"
+            for c in copies
+            for line in c.log().splitlines()
+            if "partitions " in line or "member" in line
+        )
+        raise AssertionError(f"{exc}\n{history[-4000:]}") from None
+
+
 def test_two_publisher_copies_with_rebalances_release_what_one_copy_releases(
     openbeat_env: dict[str, str],
     topic_names: Any,
@@ -84,22 +114,21 @@ def test_two_publisher_copies_with_rebalances_release_what_one_copy_releases(
     # A flushes rarely: whatever it consumed is still buffered when B joins.
     a = Copy({**env, "OPENBEAT_COMMIT_INTERVAL_S": "30"}, "publisher", "a", logs)
     try:
-        for _ in range(2):
+        until(lambda: bool(_assignments(a.log())), 90, "A assigned")
+        for round_ in range(2):
             emit()
             time.sleep(1.5)  # anonymized and consumed by A, not staged
-            assigned_before = a.log().count("partitions assigned")
-            b = Copy({**env, "OPENBEAT_COMMIT_INTERVAL_S": "0.5"}, "publisher", "b", logs)
-            until(lambda b=b: "partitions assigned" in b.log(), 90, "B joined")  # type: ignore[misc]
+            # Each round's B is a new static member: one with the last round's id would replace
+            # a membership still in its session without a rebalance.
+            b = Copy({**env, "OPENBEAT_COMMIT_INTERVAL_S": "0.5"}, "publisher", f"b{round_}", logs)
+            _until_logged(lambda b=b: bool(_assignments(b.log())), "B joined", a, b)  # type: ignore[misc]
+            _until_logged(lambda b=b: not _holds_all(a, b), "A gave B partitions", a, b)  # type: ignore[misc]
             emit()  # B stages a second part of what it owns
             time.sleep(1.5)
             assert b.stop() == 0, b.log()[-2000:]
             emit()
             # B was a static member: A gets everything back once B's session has ended.
-            until(
-                lambda n=assigned_before: a.log().count("partitions assigned") >= n + 2,  # type: ignore[misc]
-                90,
-                "A got B's partitions back",
-            )
+            _until_logged(lambda b=b: _holds_all(a, b), "A got B's partitions back", a, b)  # type: ignore[misc]
         raw = [m for kind, _ in KINDS for m in read(topic_names.raw(kind))]
         group = f"{topic_names.namespace}-anonymizer"
         until(lambda: group_caught_up(kafka_bootstrap, group, raw), 120, "anonymizer done")
