@@ -232,3 +232,43 @@ def test_a_withdrawal_outlives_pruning_so_a_replayed_revision_stays_withdrawn(ki
     restored = AlertState.from_bytes(state.to_bytes())
     restored.absorb_incident(first) if kind == "incident" else restored.absorb_engagement(first)
     assert restored.to_bytes() == state.to_bytes()
+
+
+@pytest.mark.parametrize("kind", ["incident", "engagement"])
+def test_a_pruned_revision_that_moved_back_in_time_keeps_the_one_it_replaced_out(kind: str) -> None:
+    """Revision 2 moves the record's time two months back (a corrected occurrence date, a
+    meeting's start re-entered), so it falls out of every window and is pruned; then revision 1,
+    still recent, is replayed (a restart resumes from the committed offsets, a producer resends).
+    It lost to revision 2 and must stay out of the feeds. Before, pruning went by the winner's
+    own time alone and the replayed revision came back as a new alert."""
+    state = new_state()
+    if kind == "incident":
+        first = incident("x", NOW - 2 * D, category="robbery")
+        moved = incident("x", NOW - 120 * D, category="robbery", revision=2)
+        absorb = state.absorb_incident
+    else:
+        first = engagement("x", NOW + 3 * D)
+        moved = engagement("x", NOW - 60 * D, revision=2)
+        absorb = state.absorb_engagement  # type: ignore[assignment]
+
+    def shown(s: AlertState) -> list[str]:
+        items = s.items(NOW, rules())
+        return [i.guid for i in (*items.alerts, *items.meetings) if i.kind != "spike"]
+
+    absorb(first)
+    assert shown(state) != []
+    absorb(moved)
+    assert shown(state) == []
+    state.prune(NOW, rules())
+    absorb(first)
+    assert shown(state) == []
+    # The record is kept for as long as the replaced revision could show, then let go.
+    restored = AlertState.from_bytes(state.to_bytes())
+    assert restored.to_bytes() == state.to_bytes()
+    assert restored.prune(NOW + 200 * D, rules()) == 1
+    # Either order of arrival gives the same state.
+    other = new_state()
+    other_absorb = other.absorb_incident if kind == "incident" else other.absorb_engagement
+    other_absorb(moved)  # type: ignore[operator]
+    other_absorb(first)  # type: ignore[operator]
+    assert other.to_bytes() == state.to_bytes()

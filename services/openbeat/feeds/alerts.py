@@ -38,20 +38,36 @@ class AlertStateError(ValueError):
     """Checkpoint bytes that cannot be restored."""
 
 
+# The latest event time of any version of a record, kept beside the winning version when that is
+# later than the winner's own `t`: the record is pruned by it (see `_keep`).
+KEEP_T = "keep_t"
+
+
 def _rank(record: Mapping[str, Any]) -> tuple[int, bool, str]:
     """Total order between versions of one public id: revision, then withdrawn, then content."""
-    # A marker's time is inherited (`_keep`), not content: leave it out of the tie-break.
-    content = {k: v for k, v in record.items() if k != "t"} if record["withdrawn"] else record
+    # How long a record is kept is not content, nor is a marker's time (neutral constants).
+    drop = {KEEP_T, "t"} if record["withdrawn"] else {KEEP_T}
+    content = {k: v for k, v in record.items() if k not in drop}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (int(record["revision"]), bool(record["withdrawn"]), canonical)
 
 
+def _horizon(record: Mapping[str, Any]) -> float:
+    """The time after which no version of this record can show: what pruning goes by."""
+    return max(float(record["t"]), float(record.get(KEEP_T, record["t"])))
+
+
 def _kept_t(normalized: dict[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
-    """A checkpointed withdrawal keeps the time it inherited from the record it ended (`_keep`);
-    normalizing its neutral fields again would give 1970 and have it pruned."""
-    if normalized["withdrawn"] and isinstance(stored.get("t"), int | float):
-        return {**normalized, "t": max(normalized["t"], float(stored["t"]))}
-    return normalized
+    """A checkpointed record keeps the horizon its versions gave it (`_keep`), which normalizing
+    it again would drop. Checkpoints written before `KEEP_T` carry a marker's horizon as its `t`;
+    a record's own `t` is normalized from its fields, so taking it too changes nothing else."""
+    stored_times = [
+        float(v)
+        for v in (stored.get("t"), stored.get(KEEP_T))
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    horizon = max([normalized["t"], *stored_times])
+    return {**normalized, KEEP_T: horizon} if horizon > normalized["t"] else normalized
 
 
 class AlertState:
@@ -96,21 +112,19 @@ class AlertState:
         if current is None:
             table[record["public_id"]] = record
             return True
-        new_wins = _rank(record) > _rank(current)
-        winner, other = (record, current) if new_wins else (current, record)
-        if winner["withdrawn"]:
-            # A withdrawn marker's times are neutral constants (1970, privacy.withdrawal), so it
-            # takes the latest time of any version of its record, in whichever order they come:
-            # it must be kept as long as they could be, or a pruned marker lets a replayed
-            # earlier revision (a restart resumes from the committed offsets) back into the feeds.
-            t = max(winner["t"], other["t"])
-            if not new_wins and t == current["t"]:
-                return False
-            table[record["public_id"]] = {**winner, "t": t}
-            return True
-        if not new_wins:
+        winner = record if _rank(record) > _rank(current) else current
+        # The winner is kept as long as any version of its record could show, in whichever
+        # order they come: pruned by its own time, it would let a replayed version (a restart
+        # resumes from the committed offsets) back into the feeds -- a withdrawn marker's
+        # neutral 1970 time, or a higher revision that moved the incident weeks back while the
+        # revision it replaced is recent.
+        horizon = max(_horizon(record), _horizon(current))
+        kept = {k: v for k, v in winner.items() if k != KEEP_T}
+        if horizon > kept["t"]:
+            kept[KEEP_T] = horizon
+        if kept == current:
             return False
-        table[record["public_id"]] = record
+        table[record["public_id"]] = kept
         return True
 
     def prune(self, now: datetime, rules: AlertRules) -> int:
@@ -127,8 +141,8 @@ class AlertState:
         )
         incident_floor = now.timestamp() - keep_seconds - DAY
         meeting_floor = now.timestamp() - 30 * DAY
-        old_incidents = [k for k, r in self._incidents.items() if r["t"] < incident_floor]
-        old_meetings = [k for k, r in self._engagements.items() if r["t"] < meeting_floor]
+        old_incidents = [k for k, r in self._incidents.items() if _horizon(r) < incident_floor]
+        old_meetings = [k for k, r in self._engagements.items() if _horizon(r) < meeting_floor]
         for key in old_incidents:
             del self._incidents[key]
         for key in old_meetings:
