@@ -130,21 +130,27 @@ def test_a_real_consumer_whose_heartbeat_stopped_gets_back_into_its_group(
         return len(admin.describe_groups([group])[group]["members"])
 
     def joined(group: str) -> Any:
-        consumer = make_consumer(
-            kafka_bootstrap,
-            client_id=f"{group}-0",
-            group_id=group,
-            instance_id=f"{group}-0",
-            session_timeout_ms=6_000,
-            heartbeat_interval_ms=1_000,
-        )
-        consumer.subscribe([topic])
-        deadline = time.monotonic() + 60
-        while not consumer.assignment():
-            assert time.monotonic() < deadline, "never assigned"
-            consumer.poll(timeout_ms=200)
-        consumer._coordinator._disable_heartbeat()  # what kafka-python 3.0.12 sometimes does
-        return consumer
+        # The same client can also stall in the join itself (a loaded machine, a fresh
+        # broker): what the supervisor answers with a fresh consumer, as done here.
+        for _attempt in range(3):
+            consumer = make_consumer(
+                kafka_bootstrap,
+                client_id=f"{group}-0",
+                group_id=group,
+                instance_id=f"{group}-0",
+                session_timeout_ms=6_000,
+                heartbeat_interval_ms=1_000,
+            )
+            consumer.subscribe([topic])
+            deadline = time.monotonic() + 20
+            while not consumer.assignment() and time.monotonic() < deadline:
+                consumer.poll(timeout_ms=200)
+            if consumer.assignment():
+                # What kafka-python 3.0.12 sometimes does on its own.
+                consumer._coordinator._disable_heartbeat()
+                return consumer
+            consumer.close(autocommit=False)
+        raise AssertionError(f"{group}: never assigned in three fresh consumers")
 
     try:
         control_group = unique_name("zombie")

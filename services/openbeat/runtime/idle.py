@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from kafka import KafkaConsumer, TopicPartition
 
+from openbeat.runtime.membership import membership_state
+
 logger = logging.getLogger(__name__)
 
 # The default of OPENBEAT_ASSIGNMENT_TIMEOUT_S. 180 s: a group whose earlier members were
@@ -82,5 +84,6 @@ def why_unassigned(
     return (
         f"{who} got no partitions of {', '.join(topics)} after {timeout_s:.0f}s; nothing was "
         "consumed. Another copy may hold them all (stop it, or run fewer copies than "
-        "partitions), or the broker is slow to assign: raise OPENBEAT_ASSIGNMENT_TIMEOUT_S"
+        "partitions), or the broker is slow to assign: raise OPENBEAT_ASSIGNMENT_TIMEOUT_S "
+        f"({membership_state(consumer)})"
     )

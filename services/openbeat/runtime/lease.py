@@ -23,6 +23,11 @@ holder cannot do. It gets `LeaseLost` and stops writing. A write already past it
 when the new holder starts can still land (an object store has no conditional put here); the
 new holder's next checkpoint replaces it, since the new state is the old checkpoint plus a
 replay from the committed offsets.
+
+A standby is a settled member of the lease group (stable, no partition). A copy that does not
+settle for `STUCK_S` has a client stalled in the join (runtime.membership), not a rival: it
+replaces its lease consumer, as the input consumers' supervisor does, instead of standing by
+for good.
 """
 
 from __future__ import annotations
@@ -36,12 +41,12 @@ from typing import Any, TypeVar
 from kafka import KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
-from kafka.errors import KafkaError, ProducerFencedError
+from kafka.errors import KafkaError, KafkaTimeoutError, ProducerFencedError
 
 from openbeat.runtime.clients import make_consumer, make_producer
 from openbeat.runtime.idle import NoPartitionsAssigned, why_unassigned
 from openbeat.runtime.lifecycle import StopFlag
-from openbeat.runtime.membership import MembershipGuard
+from openbeat.runtime.membership import STUCK_S, GroupJoinStuck, MembershipGuard
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +63,12 @@ SINGLE_WRITER_CONSUMER = {
     "heartbeat_interval_ms": LEASE_HEARTBEAT_MS,
 }
 LEASE_PARTITION = 0
+# How long a holder waits for its one-record confirm transaction. kafka-python waits without
+# limit; after a broker restart a holder's confirm waited ~120 s (the batch's delivery timeout)
+# with its loop blocked, silent, and its lease consumer never polled back into the group.
+# 15 s: a healthy confirm takes milliseconds, a loaded broker a second or two; a confirm given
+# up on sends the copy back to standby, from where it takes the lease again once it can.
+CONFIRM_TIMEOUT_S = 15.0
 
 
 class LeaseLost(RuntimeError):
@@ -68,7 +79,14 @@ class Lease(ConsumerRebalanceListener):
     """One copy's hold on its service's lease (see the module docstring)."""
 
     def __init__(
-        self, *, bootstrap: str, topic: str, group: str, client_id: str, instance_id: str
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        group: str,
+        client_id: str,
+        instance_id: str,
+        stuck_s: float = STUCK_S,
     ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
@@ -81,16 +99,47 @@ class Lease(ConsumerRebalanceListener):
         self._producer: KafkaProducer | None = None
         # When the current hold began (time.monotonic()), for the takeover log line.
         self.since: float | None = None
-        self._consumer = make_consumer(
-            bootstrap,
-            client_id=client_id,
-            group_id=group,
-            instance_id=instance_id,
+        self.instance_id = instance_id
+        self.stuck_s = stuck_s
+        self._consumer, self._guard = self._connect()
+
+    def _connect(self) -> tuple[Any, MembershipGuard]:
+        consumer = make_consumer(
+            self.bootstrap,
+            client_id=self.client_id,
+            group_id=self.group,
+            instance_id=self.instance_id,
             partition_assignment_strategy=[CooperativeStickyAssignor],
             **SINGLE_WRITER_CONSUMER,
         )
-        self._consumer.subscribe([topic], listener=self)
-        self._guard = MembershipGuard(self._consumer, group, stuck_s=None)
+        consumer.subscribe([self.topic], listener=self)
+        return consumer, MembershipGuard(consumer, self.group, stuck_s=self.stuck_s)
+
+    def _reconnect(self, why: GroupJoinStuck, stop: StopFlag | None = None) -> None:
+        """A fresh lease consumer for one whose client stalled joining the group: a standby is
+        a settled member too, so one that never settles is not waiting on another copy (seen
+        in a fresh group on a loaded machine: "another copy holds the lease" for 180 s with no
+        other copy). Same instance id, so the group takes the new consumer for the old one.
+        A broker that is away makes the new consumer wait for it, as every other client does."""
+        logger.warning("%s: %s", self.client_id, why)
+        self._held.clear()
+        old = self._consumer
+        try:
+            old.close(autocommit=False)
+        except Exception:  # a stalled client may not close cleanly; it is replaced anyway
+            logger.debug("closing a stalled lease consumer failed", exc_info=True)
+        attempts = 0
+        while stop is None or not stop.is_set():
+            try:
+                self._consumer, self._guard = self._connect()
+                return
+            except KafkaError as exc:  # no broker to bootstrap from
+                if attempts % 10 == 0:
+                    logger.warning(
+                        "%s: waiting for Kafka to rejoin %s: %s", self.client_id, self.group, exc
+                    )
+                attempts += 1
+                time.sleep(1.0)
 
     # -- listener (kafka-python's IO thread: only flips the flag) ----------------------------
 
@@ -123,6 +172,9 @@ class Lease(ConsumerRebalanceListener):
             try:
                 self._consumer.poll(timeout_ms=200)
                 self._guard.check()
+            except GroupJoinStuck as exc:
+                self._reconnect(exc, stop)
+                continue
             except KafkaError as exc:  # the broker away: a standby just waits for it
                 logger.warning("%s: waiting for Kafka to take the lease: %s", self.client_id, exc)
                 stop.wait(1.0)
@@ -153,8 +205,13 @@ class Lease(ConsumerRebalanceListener):
     def confirm(self) -> None:
         """Right before a write: raises LeaseLost unless the lease is still ours (membership
         kept, not fenced by a newer holder)."""
-        self._consumer.poll(timeout_ms=0)
-        self._guard.check()
+        try:
+            self._consumer.poll(timeout_ms=0)
+            self._guard.check()
+        except GroupJoinStuck as exc:
+            self._drop_producer()
+            self._reconnect(exc)
+            raise LeaseLost(f"{self.client_id} dropped out of {self.group}") from exc
         if not self._held.is_set() or self._producer is None:
             raise LeaseLost(f"{self.client_id} lost the lease of {self.group}")
         producer = self._producer
@@ -166,7 +223,7 @@ class Lease(ConsumerRebalanceListener):
                 value=self.client_id.encode(),
                 partition=LEASE_PARTITION,
             )
-            producer.commit_transaction()
+            commit_within(producer, CONFIRM_TIMEOUT_S)
         except ProducerFencedError as exc:
             self._fenced = True
             self._drop_producer()
@@ -192,7 +249,7 @@ class Lease(ConsumerRebalanceListener):
         return (
             f"{service}: another copy held the lease ({self.group}) for {waited_s:.0f}s, so "
             "this one consumed nothing; stop the other copy or raise "
-            "OPENBEAT_ASSIGNMENT_TIMEOUT_S"
+            f"OPENBEAT_ASSIGNMENT_TIMEOUT_S ({self._guard.describe()})"
         )
 
     def _fence_predecessors(self) -> None:
@@ -247,3 +304,22 @@ def run_single_writer(
                 logger.warning("%s: %s; standby again", service, exc)
     finally:
         lease.release()
+
+
+def commit_within(producer: Any, timeout_s: float) -> None:
+    """`producer.commit_transaction()` that raises KafkaTimeoutError after `timeout_s`.
+
+    kafka-python 3.0.12 offers no timeout; this waits on the same request its own method waits
+    on (the transaction manager's result), and falls back to the unbounded call when a later
+    client lacks those attributes.
+    """
+    manager = getattr(producer, "_transaction_manager", None)
+    sender = getattr(producer, "_sender", None)
+    begin = getattr(manager, "begin_commit", None)
+    if not callable(begin) or sender is None:
+        producer.commit_transaction()
+        return
+    result = begin()
+    sender.wakeup()
+    if not result.wait(timeout_ms=int(timeout_s * 1000)):
+        raise KafkaTimeoutError(f"transaction commit not acknowledged within {timeout_s:.0f} s")

@@ -61,7 +61,7 @@ class MembershipGuard:
         self.consumer = consumer
         self.group = group
         self.clock = clock
-        # None: never replace the consumer (the lease's, whose copy waits as a standby anyway).
+        # None: never replace the consumer.
         self.stuck_s = stuck_s
         self.unsettled_since: float | None = clock()
         config = getattr(consumer, "config", {}) or {}
@@ -106,3 +106,24 @@ class MembershipGuard:
         # then do not ask twice.
         heartbeat.last_reset = self.clock()
         return True
+
+    def describe(self) -> str:
+        """`membership_state` of the consumer, with the rejoins this guard asked for."""
+        return f"{membership_state(self.consumer)}, {self.rejoins} rejoin(s) asked"
+
+
+def membership_state(consumer: Any) -> str:
+    """Where the client believes it stands in its group, for an error that says why a consumer
+    got nothing: a member of a generation with no partitions is another copy's doing, one that
+    never became a member is the client's or the broker's."""
+    coordinator: Any = getattr(consumer, "_coordinator", None)
+    state = getattr(coordinator, "state", None)
+    generation = getattr(coordinator, "_generation", None)
+    if state is None or generation is None:
+        return "membership unknown"
+    unknown = getattr(coordinator, "coordinator_unknown", lambda: False)
+    return (
+        f"member state {getattr(state, 'name', state)}, generation "
+        f"{getattr(generation, 'generation_id', '?')}, coordinator "
+        f"{'unknown' if unknown() else 'known'}"
+    )
