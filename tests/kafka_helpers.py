@@ -9,8 +9,14 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_SCRIPT = REPO_ROOT / "infra" / "kafka.sh"
-TEST_KAFKA_PORT = os.environ.get("OPENBEAT_TEST_KAFKA_PORT", "19092")
-TEST_KAFKA_HOME = REPO_ROOT / "var" / "test-kafka"
+_BASE_PORT = int(os.environ.get("OPENBEAT_TEST_KAFKA_PORT", "19092"))
+# `make test` runs pytest-xdist workers (gw0, gw1, ...; TEST_WORKERS), each with a broker of
+# its own, so a test that kills or fills its broker cannot disturb the other worker's tests. Ports
+# step by 10 because kafka.sh puts the controller on port + 1.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_INDEX = int(_WORKER[2:]) if _WORKER.startswith("gw") and _WORKER[2:].isdigit() else 0
+TEST_KAFKA_PORT = str(_BASE_PORT + 10 * _INDEX)
+TEST_KAFKA_HOME = REPO_ROOT / "var" / (f"test-kafka-{_WORKER}" if _WORKER else "test-kafka")
 
 
 def consume_all(
