@@ -41,6 +41,7 @@ def consume_all(
         consumer.seek_to_beginning(*partitions)
         out: list = []
         deadline = time.monotonic() + timeout_s
+        done = False
         while time.monotonic() < deadline:
             ends = consumer.end_offsets(partitions)
             done = all(consumer.position(tp) >= ends[tp] for tp in partitions)
@@ -48,6 +49,14 @@ def consume_all(
                 break
             for messages in consumer.poll(timeout_ms=200).values():
                 out.extend(messages)
+        if not done:
+            ends = consumer.end_offsets(partitions)
+            done = all(consumer.position(tp) >= ends[tp] for tp in partitions)
+        if not done:
+            # A partial read would make the caller compare against part of the topic (a test
+            # that passes or fails for the wrong reason); `expect` shortfalls are the caller's.
+            behind = {tp.partition: (consumer.position(tp), ends[tp]) for tp in partitions}
+            raise TimeoutError(f"{topic} not read to its end in {timeout_s}s: {behind}")
         return out
     finally:
         consumer.close()

@@ -272,3 +272,44 @@ def test_a_pruned_revision_that_moved_back_in_time_keeps_the_one_it_replaced_out
     other_absorb(moved)  # type: ignore[operator]
     other_absorb(first)  # type: ignore[operator]
     assert other.to_bytes() == state.to_bytes()
+
+
+@pytest.mark.parametrize("kind", ["incident", "engagement"])
+def test_a_withdrawal_that_arrives_first_is_remembered_past_pruning(kind: str) -> None:
+    """Public topics are keyed by district and a marker by the neutral one, so the marker can
+    arrive before the revision it withdraws (another partition, further behind). Pruned at
+    once by its neutral 1970 time, it let that revision in afterwards as a new alert: the extra
+    item of the alerter restart test, a withheld incident shown with its block and hour. A marker
+    is remembered by the day it was published (its message timestamp), then let go."""
+    from openbeat.contracts.timebounds import MAX_AHEAD
+    from openbeat.privacy.withdrawal import engagement_marker, incident_marker
+
+    published = (NOW - D).timestamp()  # the marker's message timestamp
+    state = new_state()
+    if kind == "incident":
+        first = incident("w", NOW - 2 * D, category="robbery")
+        marker = incident_marker("w", 2, "D1")
+        absorb = state.absorb_incident
+    else:
+        first = engagement("w", NOW + 3 * D)
+        marker = engagement_marker("w", 2, "D1")
+        absorb = state.absorb_engagement  # type: ignore[assignment]
+
+    def shown(s: AlertState) -> list[str]:
+        items = s.items(NOW, rules())
+        return [i.guid for i in (*items.alerts, *items.meetings) if i.kind != "spike"]
+
+    absorb(marker, published)
+    assert state.prune(NOW, rules()) == 0
+    absorb(first, published - 3600)
+    assert shown(state) == []
+    # The same state as when the revision came first, and it survives a checkpoint.
+    other = new_state()
+    other_absorb = other.absorb_incident if kind == "incident" else other.absorb_engagement
+    other_absorb(first, published - 3600)  # type: ignore[operator]
+    other_absorb(marker, published)  # type: ignore[operator]
+    assert other.to_bytes() == state.to_bytes()
+    assert AlertState.from_bytes(state.to_bytes()).to_bytes() == state.to_bytes()
+    # Let go once no earlier version could show any more.
+    later = NOW + (200 * D if kind == "incident" else MAX_AHEAD + 60 * D)
+    assert state.prune(later, rules()) == 1

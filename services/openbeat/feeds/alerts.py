@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from openbeat.contracts.timebounds import MAX_AHEAD
 from openbeat.feeds.items import FeedItem, FeedItems, newest_first
 from openbeat.feeds.records import (
     AlertInputError,
@@ -41,6 +42,25 @@ class AlertStateError(ValueError):
 # The latest event time of any version of a record, kept beside the winning version when that is
 # later than the winner's own `t`: the record is pruned by it (see `_keep`).
 KEEP_T = "keep_t"
+
+
+# How long past the day it was published (its message timestamp, privacy.message_time) a
+# withdrawal is remembered, whatever came before it. Public topics are keyed by district and every
+# marker by the neutral one, so a marker and the versions it withdraws sit on different partitions
+# and may arrive in either order: a marker pruned before an earlier version arrived let that
+# version back into the feeds (a withheld incident with its block and hour; the alerter restart
+# test's extra item). Every earlier version was processed before the marker, so its time is at
+# most the marker's day plus a day (the day itself, and the minutes of future skew across a DST
+# change) for an incident; a meeting may be scheduled as far ahead as any accepted time.
+MARKER_KEEP_S = {"incident": 2 * DAY, "engagement": MAX_AHEAD.total_seconds() + DAY}
+
+
+def _remembered(record: dict[str, Any], kind: str, seen: float | None) -> dict[str, Any]:
+    """A withdrawal marker kept by the day it was published (`MARKER_KEEP_S`)."""
+    if not record["withdrawn"] or seen is None:
+        return record
+    until = seen + MARKER_KEEP_S[kind]
+    return {**record, KEEP_T: until} if until > _horizon(record) else record
 
 
 def _rank(record: Mapping[str, Any]) -> tuple[int, bool, str]:
@@ -84,20 +104,24 @@ class AlertState:
 
     # ---- absorbing -------------------------------------------------------------------------
 
-    def absorb_incident(self, record: Mapping[str, Any]) -> bool:
+    def absorb_incident(self, record: Mapping[str, Any], seen: float | None = None) -> bool:
         """Take one PublicIncident dict; True when it changed the state.
 
-        Raises AlertInputError (a ValueError) for a record missing what the feeds need.
+        `seen` (POSIX seconds) is when the version was published: a withdrawal is remembered
+        by it (`MARKER_KEEP_S`). Raises AlertInputError (a ValueError) for a record missing
+        what the feeds need.
         """
-        return self._keep(self._incidents, normalize_incident(record, self._zone))
+        new = _remembered(normalize_incident(record, self._zone), "incident", seen)
+        return self._keep(self._incidents, new)
 
     def absorb_engagement(self, record: Mapping[str, Any], seen: float | None = None) -> bool:
         """Take one PublicEngagement dict; True when it changed the state.
 
         `seen` (POSIX seconds) is when the version was published; the meeting's announcement
-        time is the earliest of its versions', whichever order they arrive in.
+        time is the earliest of its versions', whichever order they arrive in, and a
+        withdrawal is remembered by it (`MARKER_KEEP_S`).
         """
-        new = normalize_engagement(record, seen)
+        new = _remembered(normalize_engagement(record, seen), "engagement", seen)
         current = self._engagements.get(new["public_id"])
         if current is not None and "announced" in new and "announced" in current:
             earliest = min(current["announced"], new["announced"])

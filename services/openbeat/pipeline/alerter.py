@@ -102,13 +102,13 @@ class AlerterProcessor:
         public topics are written by the anonymizer only, so a bad record there is a bug to
         report, not a reason to stop publishing every other alert)."""
         record = decode_topic_record(self.schemas, message)
+        # The record's timestamp (set when the anonymizer published it, kept on replay) dates a
+        # meeting's announcement and how long a withdrawal is remembered.
+        stamp = getattr(message, "timestamp", None)
+        seen = stamp / 1000 if isinstance(stamp, int) and stamp >= 0 else None
         if message.topic == self.names.public("incident"):
-            self.state.absorb_incident(record)
+            self.state.absorb_incident(record, seen)
         else:
-            # The record's timestamp (set when the anonymizer published it, kept on replay)
-            # dates the meeting's announcement.
-            stamp = getattr(message, "timestamp", None)
-            seen = stamp / 1000 if isinstance(stamp, int) and stamp >= 0 else None
             self.state.absorb_engagement(record, seen)
 
     def after_batch(self) -> None:
