@@ -44,6 +44,12 @@ def test_switched_off_datasets_are_neither_released_nor_listed(tmp_path: Path) -
     ]
     with pytest.raises(ReleaseError, match="OPENBEAT_DATASETS_OFF"):
         releaser.cut(["community-reports"], CUTOFF)
+    # A bad name anywhere in the list cuts nothing (`openbeat release` cuts every dataset in
+    # one call), rather than leaving the datasets before it released and the rest not.
+    for bad in ("community-reports", "no-such-dataset"):
+        with pytest.raises(ReleaseError, match=bad):
+            releaser.cut(["districts", bad], CUTOFF)
+        assert not store.list("datasets/")
     # Nothing is staged: an empty incidents release from an empty private store is refused
     # unless allowed (releases.shrink), which is beside the point here.
     results = releaser.cut(["incidents", "offense-codes", "districts"], CUTOFF, allow_shrink=True)

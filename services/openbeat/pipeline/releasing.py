@@ -98,16 +98,17 @@ class Releaser:
         return [name for name in sorted(DATASETS) if name not in self.disabled]
 
     def cut(
-        self, datasets: Iterable[str], cutoff: datetime, allow_shrink: bool = False
+        self,
+        datasets: Iterable[str],
+        cutoff: datetime,
+        allow_shrink: bool = False,
+        starting: Callable[[str], None] | None = None,
     ) -> list[ReleaseResult]:
         """Cut each dataset; a release that would shrink latest.json is refused (releases.shrink)
-        unless `allow_shrink`, and comes back with the reason in its errors."""
-        results = []
+        unless `allow_shrink`, and comes back with the reason in its errors. Every name is
+        checked before anything is cut; `starting(dataset)` is told before each one."""
         wanted = list(datasets)
-        # The aggregate datasets of one cut share the state they are cut from (reading every
-        # staged part back is most of a release's time), dropped once none is left to cut.
-        states: dict[datetime, AggregateState] = {}
-        for i, dataset in enumerate(wanted):
+        for dataset in wanted:
             if dataset not in DATASETS:
                 known = ", ".join(sorted(DATASETS))
                 raise ReleaseError(f"unknown dataset {dataset!r}: choose from {known}")
@@ -116,6 +117,13 @@ class Releaser:
                     f"dataset {dataset!r} is switched off by OPENBEAT_DATASETS_OFF; "
                     f"enabled: {', '.join(self.enabled)}"
                 )
+        results = []
+        # The aggregate datasets of one cut share the state they are cut from (reading every
+        # staged part back is most of a release's time), dropped once none is left to cut.
+        states: dict[datetime, AggregateState] = {}
+        for i, dataset in enumerate(wanted):
+            if starting is not None:
+                starting(dataset)
             results.append(self._one(dataset, cutoff, allow_shrink, states))
             if not any(d in AGGREGATE_DATASETS for d in wanted[i + 1 :]):
                 states.clear()

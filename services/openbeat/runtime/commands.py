@@ -95,12 +95,18 @@ def release_command(
         def show(read: int) -> None:
             bar.set_postfix_str(f"{read:,} staged records read")
 
-        releaser = dataclasses.replace(releaser, progress=show if tty else None)
-        results = []
-        for name in names:
+        begun: list[str] = []
+
+        def starting(name: str) -> None:
+            if begun:  # the one before is done
+                bar.update()
+            begun.append(name)
             bar.set_description(name)
-            results += releaser.cut([name], cutoff, allow_shrink)
-            bar.update()
+
+        releaser = dataclasses.replace(releaser, progress=show if tty else None)
+        # One cut for every dataset: the aggregates share the state read for the first of them.
+        results = releaser.cut(names, cutoff, allow_shrink, starting)
+        bar.update()
     failed = False
     for result in results:
         for line in describe(result):
