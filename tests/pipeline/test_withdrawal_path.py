@@ -89,6 +89,29 @@ def test_never_public_incident_never_gets_a_marker(
         assert [unpack(packed) for packed in entries.values()] == [(revision, False)]
 
 
+def test_a_withheld_count_is_undone_only_when_there_was_one(
+    processor: AnonymizerProcessor, schemas: SchemaStore
+) -> None:
+    """A public revision after a withheld (counted) one tells the aggregator to stop counting
+    it; a first-seen public incident at a revision > 1 (an import whose revisions come from a
+    timestamp column: every row of the Chicago export) has nothing to undo and sends no
+    restricted record, where before every such incident sent one (two messages per input, and
+    the aggregator read every incident twice)."""
+    [first] = _withheld(
+        _send(processor, schemas, "incident", example_incident(revision=2, confidential=True)),
+        schemas,
+    )
+    assert first["withdrawn"] is False
+    outs = _send(processor, schemas, "incident", example_incident(revision=3))
+    assert len(_public(outs, "incident")) == 1
+    assert [r["withdrawn"] for r in _withheld(outs, schemas)] == [True]
+
+    fresh = example_incident(revision=5, incident_id="never-seen-before")
+    outs = _send(processor, schemas, "incident", fresh)
+    assert len(_public(outs, "incident")) == 1
+    assert _withheld(outs, schemas) == []
+
+
 @pytest.mark.parametrize(
     "later", [{"confidential": True}, {"juvenile_involved": True}, {"status": "unfounded"}]
 )

@@ -251,13 +251,16 @@ class AnonymizerProcessor:
                 self.counts.superseded += 1
                 return ()
             if rejection is None:
-                if_was_public, if_never_public, public_now = prepared[7:10]
+                if_was_public, if_never_public, public_now, if_seen = prepared[7:11]
                 was_public = entry is not None and unpack(entry)[1]
                 self.revisions.put(slot, state_key, pack(revision, was_public or public_now))
                 self.counts.published += published
                 self.counts.restricted += restricted
                 # privacy.withdrawal: what the event's history selects follows the records.
                 extra = if_was_public if was_public else if_never_public
+                if entry is not None and if_seen:
+                    extra = (*extra, *if_seen)
+                    self.counts.restricted += len(if_seen)
                 return [*outs, *extra] if extra else outs
         code = rejection or "unknown"
         self.rejections[code] = self.rejections.get(code, 0) + 1

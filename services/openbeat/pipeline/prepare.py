@@ -60,6 +60,8 @@ class Prepared(NamedTuple):
     if_was_public: tuple[Out, ...] = ()
     if_never_public: tuple[Out, ...] = ()
     public_now: bool = False
+    # Outputs sent only if an earlier revision was accepted (the revision check knows).
+    if_seen: tuple[Out, ...] = ()
 
 
 class AnonymizerCore:
@@ -141,7 +143,12 @@ class AnonymizerCore:
             letter = self._dead_letter(message, Rejection(exc.code, exc.detail))
             return Prepared((letter,), state_key, kind, revision, exc.code)
         public_now = any(o.channel == "public" and o.when == "always" for o in outputs)
-        by_when: dict[str, list[Out]] = {"always": [], "was_public": [], "never_public": []}
+        by_when: dict[str, list[Out]] = {
+            "always": [],
+            "was_public": [],
+            "never_public": [],
+            "was_seen": [],
+        }
         published = restricted = 0
         stamp = self._timestamp(ctx)
         for output in outputs:
@@ -150,7 +157,7 @@ class AnonymizerCore:
                 published += output.when == "always"
             elif output.full_name.endswith("WithheldIncident"):
                 topic = self.names.withheld_incidents
-                restricted += output.when != "was_public"
+                restricted += output.when not in ("was_public", "was_seen")
             else:
                 topic = self.names.survey_responses
                 restricted += 1
@@ -169,6 +176,7 @@ class AnonymizerCore:
             tuple(by_when["was_public"]),
             tuple(by_when["never_public"]),
             public_now,
+            tuple(by_when["was_seen"]),
         )
 
     def _rejected(self, message: RawMessage, rejection: Rejection) -> Prepared:
@@ -220,6 +228,7 @@ WirePrepared = tuple[
     tuple[OutTuple, ...],
     tuple[OutTuple, ...],
     bool,
+    tuple[OutTuple, ...],
 ]
 
 
@@ -239,6 +248,7 @@ def prepare_chunk(
             tuple(cast(OutTuple, tuple(out)) for out in p.if_was_public),
             tuple(cast(OutTuple, tuple(out)) for out in p.if_never_public),
             p.public_now,
+            tuple(cast(OutTuple, tuple(out)) for out in p.if_seen),
         )
         for p in core.prepare_chunk(*task)
     ]

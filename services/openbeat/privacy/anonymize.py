@@ -208,8 +208,11 @@ def _incident(rec: dict[str, Any], ctx: AnonymizeContext) -> list[Output]:
     outputs = [Output("public", PUBLIC_INCIDENT, district, public)]
     if revision > 1:
         # An earlier revision may have been withheld and counted: tell the aggregator to stop.
+        # Only when one was accepted at all: an import whose revisions come from a timestamp
+        # column has every first-seen incident at a revision > 1, and sent this for each (the
+        # backfill's anonymizer sent two records per input, its aggregator read twice the rows).
         uncounted = {**counted, "withdrawn": True}
-        outputs.append(Output("restricted", WITHHELD_INCIDENT, district, uncounted))
+        outputs.append(Output("restricted", WITHHELD_INCIDENT, district, uncounted, "was_seen"))
     return outputs
 
 

@@ -38,15 +38,19 @@ WITHDRAWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 _T = TypeVar("_T")
 
-When = Literal["always", "was_public", "never_public"]
-"""An output sent always, only if an earlier revision was public, or only if none was."""
+When = Literal["always", "was_public", "never_public", "was_seen"]
+"""An output sent always, only if an earlier revision was public, only if none was, or only if
+there was an earlier revision at all (accepted by the revision check)."""
 
 
-def keep(when: When, was_public: bool) -> bool:
+def keep(when: When, was_public: bool, was_seen: bool = True) -> bool:
     """Whether an output tagged `when` is sent for an event whose earlier revisions were
-    (`was_public`) or were not public."""
+    (`was_public`) or were not public, and of which an earlier revision was accepted
+    (`was_seen`; an event with a public revision was seen)."""
     if when == "always":
         return True
+    if when == "was_seen":
+        return was_seen or was_public
     return was_public if when == "was_public" else not was_public
 
 
@@ -99,6 +103,6 @@ def is_marker(record: dict[str, Any]) -> bool:
     return bool(record.get("withdrawn"))
 
 
-def resolve(outputs: Iterable[_T], was_public: bool) -> list[_T]:
+def resolve(outputs: Iterable[_T], was_public: bool, was_seen: bool = True) -> list[_T]:
     """The outputs (anything with a `when`) sent for an event with that history."""
-    return [o for o in outputs if keep(getattr(o, "when", "always"), was_public)]
+    return [o for o in outputs if keep(getattr(o, "when", "always"), was_public, was_seen)]
