@@ -151,3 +151,33 @@ def test_sensitive_dates_survive_the_round_trip(tmp_path: Path) -> None:
     alerter.flush_in_background().result(timeout=10)
     assert _alerter(store, tmp_path / "public").state.to_bytes() == alerter.state.to_bytes()
     alerter.flush(final=True)
+
+
+def test_feeds_are_rendered_at_most_every_interval_and_owed_ones_once_idle(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Rendering walks the whole state, so the alerter renders after a batch at most every
+    FEED_INTERVAL_S; what it held back is written by `after_idle` (the loop calls it on the
+    first empty poll), so no alert waits for the next batch or flush."""
+    import openbeat.pipeline.alerter as alerter_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(alerter_module.time, "monotonic", lambda: clock[0])
+    alerter = _alerter(open_store(tmp_path / "private"), tmp_path / "public")
+    feed = tmp_path / "public" / "feeds" / "alerts.rss"
+
+    alerter.state.absorb_incident(_incident("first", 1))
+    alerter.after_batch()
+    rendered = feed.read_bytes()
+    alerter.state.absorb_incident(_incident("second", 2))
+    clock[0] += alerter_module.FEED_INTERVAL_S / 2
+    alerter.after_batch()
+    assert feed.read_bytes() == rendered and alerter.owes_output
+    alerter.after_idle()
+    assert feed.read_bytes() != rendered and not alerter.owes_output
+    # Once the interval has passed, a batch renders at once again.
+    alerter.state.absorb_incident(_incident("third", 3))
+    clock[0] += alerter_module.FEED_INTERVAL_S
+    after_idle = feed.read_bytes()
+    alerter.after_batch()
+    assert feed.read_bytes() != after_idle and not alerter.owes_output

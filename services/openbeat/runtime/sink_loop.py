@@ -11,6 +11,9 @@ it has absorbed and makes that durable on another thread, so the loop keeps poll
 keep flowing) while a big state is written. The offsets polled before the snapshot are committed
 only once that background flush has finished; a failed one stops the loop like a failed flush.
 
+A processor may hold cheap output back while batches keep coming (`owes_output`, the alerter's
+feeds): the loop calls its `after_idle()` on the first poll that brings nothing.
+
 A record the processor cannot absorb (it raises) is dead-lettered with the reason and the loop
 goes on (runtime.sink_letters); those dead letters are flushed before any offset is committed.
 
@@ -203,6 +206,11 @@ def run_sink_loop(
                 processor.after_batch()
             else:
                 watch.check()  # a drained loop would not notice a dead broker (broker_watch)
+                if getattr(processor, "owes_output", False):
+                    # Output a processor held back while batches kept coming (the alerter's
+                    # feeds, rendered at most every so often).
+                    confirm()
+                    processor.after_idle()  # type: ignore[attr-defined]
             settle(wait=False)
             view.tick(consumer)
             if time.monotonic() - last_commit >= config.commit_interval_s:
