@@ -44,6 +44,7 @@ from openbeat.contracts.examples import example_incident
 from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.emit.producer import RawSender
 from openbeat.emit.sample import generate_sample
+from openbeat.feeds.items import item_guid
 from openbeat.paths import SCHEMAS_DIR
 from openbeat.privacy.pseudonym import pseudonym
 from openbeat.runtime.clients import make_producer
@@ -270,7 +271,10 @@ class Probe:
         started = time.perf_counter()
         self.sender.send("incident", record)
         self.sender.producer.flush()
-        return _Sent(self.count, record, f"/incidents/{public_id}<".encode(), started)
+        # The item's guid: what a feed reader knows an item by, whatever its link looks like
+        # (the link moved to the site's incident pages, and the bench waited for the old one).
+        guid = item_guid("incident", public_id)
+        return _Sent(self.count, record, f">{guid}</guid>".encode(), started)
 
     def measure(self, probes: int, interval: float, timeout: float) -> list[float]:
         """Send `probes` probes about `interval` apart (whether or not the last one has shown
