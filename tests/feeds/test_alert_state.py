@@ -193,23 +193,32 @@ def test_prune_forgets_only_what_no_feed_can_show() -> None:
     assert _all_bytes(state) == before
 
 
+def _withdrawn_case(kind: str, state: AlertState) -> tuple[dict, dict, Any]:
+    """A recent record of `kind`, the anonymizer's real marker withdrawing it (neutral 1970
+    times, privacy.withdrawal), and the state's absorb method for that kind."""
+    from openbeat.privacy.withdrawal import engagement_marker, incident_marker
+
+    if kind == "incident":
+        return (
+            incident("w", NOW - 2 * D, category="robbery"),
+            incident_marker("w", 2, "D1"),
+            state.absorb_incident,
+        )
+    return (
+        engagement("w", NOW + 3 * D),
+        engagement_marker("w", 2, "D1"),
+        state.absorb_engagement,
+    )
+
+
 @pytest.mark.parametrize("kind", ["incident", "engagement"])
 def test_a_withdrawal_outlives_pruning_so_a_replayed_revision_stays_withdrawn(kind: str) -> None:
     """The anonymizer's real marker (neutral 1970 times, privacy.withdrawal), pruned and then
     the earlier revision replayed, as a restarted alerter replays from its committed offsets:
     the withdrawn record must not come back. Before, the marker's 1970 time had it pruned at the
     first flush and the replay resurrected a withheld incident in the alert feed."""
-    from openbeat.privacy.withdrawal import engagement_marker, incident_marker
-
     state = new_state()
-    if kind == "incident":
-        first = incident("w", NOW - 2 * D, category="robbery")
-        marker = incident_marker("w", 2, "D1")
-        absorb = state.absorb_incident
-    else:
-        first = engagement("w", NOW + 3 * D)
-        marker = engagement_marker("w", 2, "D1")
-        absorb = state.absorb_engagement  # type: ignore[assignment]
+    first, marker, absorb = _withdrawn_case(kind, state)
 
     def shown() -> list[str]:
         items = state.items(NOW, rules())
@@ -282,18 +291,10 @@ def test_a_withdrawal_that_arrives_first_is_remembered_past_pruning(kind: str) -
     item of the alerter restart test, a withheld incident shown with its block and hour. A marker
     is remembered by the day it was published (its message timestamp), then let go."""
     from openbeat.contracts.timebounds import MAX_AHEAD
-    from openbeat.privacy.withdrawal import engagement_marker, incident_marker
 
     published = (NOW - D).timestamp()  # the marker's message timestamp
     state = new_state()
-    if kind == "incident":
-        first = incident("w", NOW - 2 * D, category="robbery")
-        marker = incident_marker("w", 2, "D1")
-        absorb = state.absorb_incident
-    else:
-        first = engagement("w", NOW + 3 * D)
-        marker = engagement_marker("w", 2, "D1")
-        absorb = state.absorb_engagement  # type: ignore[assignment]
+    first, marker, absorb = _withdrawn_case(kind, state)
 
     def shown(s: AlertState) -> list[str]:
         items = s.items(NOW, rules())
