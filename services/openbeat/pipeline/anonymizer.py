@@ -45,6 +45,7 @@ from openbeat.pipeline.prepare import (
 )
 from openbeat.pipeline.revisions import RevisionState, pack, restore_partition, unpack
 from openbeat.privacy.policy import Policy
+from openbeat.privacy.withdrawal import keep
 from openbeat.runtime.loop import Out, OutTuple
 from openbeat.runtime.topics import TopicNames
 from openbeat.runtime.workers import ForkedWorkers, default_workers
@@ -258,7 +259,7 @@ class AnonymizerProcessor:
                 self.counts.restricted += restricted
                 # privacy.withdrawal: what the event's history selects follows the records.
                 extra = if_was_public if was_public else if_never_public
-                if entry is not None and if_seen:
+                if if_seen and keep("was_seen", was_public, was_seen=entry is not None):
                     extra = (*extra, *if_seen)
                     self.counts.restricted += len(if_seen)
                 return [*outs, *extra] if extra else outs
