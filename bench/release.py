@@ -114,8 +114,7 @@ def run(bootstrap: str) -> dict[str, Any]:
         "ratio": round(best_rel["seconds"] / best_base["seconds"], 3),
         "target_ratio": TARGET_RATIO,
         "release_files_mb": best_rel["bytes"]["mb"],
-        "memory": "MB above the process with the rows loaded; rss = kernel peak RSS (counts "
-        "touched pages of the memory-mapped spill file, reclaimable page cache), anon = "
+        "memory": "MB above the process with the rows loaded; rss = kernel peak RSS, anon = "
         f"sampled peak of anonymous memory (heap), every {SAMPLE_S}s",
         "rows_loaded_rss_mb": best_rel["rss_before_mb"],
         "baseline_peak_rss_mb": max(r["peak_rss_above_rows_mb"] for r in base),
@@ -133,8 +132,8 @@ def run(bootstrap: str) -> dict[str, Any]:
         "release_streamed_1m_peak_rss_mb": streamed["peak_rss_above_rows_mb"],
         "release_streamed_1m_peak_anon_mb": streamed["peak_anon_above_rows_mb"],
         "release_streamed_10m": f"{BIG_ROWS:,} rows from a generator in a child forked before "
-        "any rows were loaded; peak RSS of the whole process, which counts the mapped pages of "
-        "the spill file (time includes generating)",
+        "any rows were loaded, sorted in runs spilled to disk and merged; peak RSS of the whole "
+        "process (time includes generating)",
         "release_streamed_10m_s": big["seconds"],
         "release_streamed_10m_peak_rss_mb": big["peak_rss_mb"],
         "release_streamed_10m_peak_anon_mb": big["peak_anon_above_rows_mb"],

@@ -1,12 +1,10 @@
 """Rows to a sorted Parquet file and the same rows as CSV, in bounded memory and reproducibly.
 
 How memory stays bounded: rows arrive as an iterable and are converted to Arrow in slices of
-`CONVERT_ROWS` (so few row dicts are alive at once), joined into batches of `batch_rows` and
-appended to an Arrow IPC spill file. The spill file is memory-mapped (the OS pages it; it is
-page cache, not heap), the sort keeps only the sort keys and the permutation (measured: ~50
-bytes per row for incidents), and the output is produced one batch at a time by taking rows
-through the permutation. A 10x bigger input needs 10x disk and ~50 bytes more RAM per extra
-row, not 10x RAM (bench/release.py measures it).
+`CONVERT_ROWS` (so few row dicts are alive at once); the sort holds at most `RUN_BYTES` of Arrow
+data at once and spills sorted runs to disk beyond that (`sorting`), and the output is produced
+one batch at a time. A 10x bigger input needs 10x disk, not 10x RAM (bench/release.py measures
+a 10M-row release).
 
 How it stays fast: rows become Arrow through pyarrow's C++ converter (one struct array per
 batch), and the CSV text is built by Arrow compute kernels (cast, quote, join) and written as
@@ -39,11 +37,11 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from openbeat.releases.datasets import ColumnSpec, DatasetSpec
 from openbeat.releases.json_lists import json_lists
+from openbeat.releases.sorting import RUN_BYTES, SortedRows
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +76,6 @@ class WrittenTables:
     time_min: str | None
     time_max: str | None
     csv_digest: tuple[int, str]  # (bytes, sha256 hex) of the CSV file, computed as it was written
-
-
-def _memory_pool() -> pa.MemoryPool:
-    """A pool that returns freed memory to the OS promptly (mimalloc keeps it, inflating RSS)."""
-    try:
-        return pa.jemalloc_memory_pool()
-    except (NotImplementedError, pa.ArrowNotImplementedError):
-        return pa.system_memory_pool()
 
 
 def _batched(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
@@ -229,14 +219,31 @@ def _string_data(array: pa.Array) -> memoryview:
     return memoryview(data_buffer)[start:end]
 
 
-def _time_bound(column: pa.ChunkedArray, which: str) -> str | None:
-    if len(column) == 0 or column.null_count == len(column):
-        return None
-    value = pc.min_max(column)[which].as_py()
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text.replace("+00:00", "Z")
-    return str(value)
+class _TimeBounds:
+    """The least and greatest value of the time column over the batches written."""
+
+    def __init__(self, column: str | None) -> None:
+        self.column = column
+        self.low: Any = None
+        self.high: Any = None
+
+    def add(self, part: pa.Table) -> None:
+        if self.column is None:
+            return
+        extremes = pc.min_max(part.column(self.column))
+        low, high = extremes["min"].as_py(), extremes["max"].as_py()
+        if low is not None and (self.low is None or low < self.low):
+            self.low = low
+        if high is not None and (self.high is None or high > self.high):
+            self.high = high
+
+    @staticmethod
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        if hasattr(value, "isoformat"):
+            return str(value.isoformat()).replace("+00:00", "Z")
+        return str(value)
 
 
 def write_tables(
@@ -246,77 +253,57 @@ def write_tables(
     file_metadata: Mapping[str, str],
     batch_rows: int = DEFAULT_BATCH_ROWS,
     timezone: str = "UTC",
+    run_bytes: int = RUN_BYTES,
 ) -> WrittenTables:
     """Write `rows`, sorted by the spec's sort key, to workdir/data.parquet and workdir/data.csv.
 
-    `timezone` is the IANA zone the `local_of` columns are computed in.
+    `timezone` is the IANA zone the `local_of` columns are computed in; `run_bytes` bounds the
+    Arrow data sorted in memory at once (`sorting`; it changes no published byte).
     """
     schema = spec.arrow_schema(dict(file_metadata))
-    spill = workdir / "rows.arrow"
-    count = 0
-    with ipc.new_file(spill, schema) as writer:
-        # Converted slices are joined into spill batches of `batch_rows`: few, big chunks keep
-        # the sort's merge and the take's chunk lookups cheap.
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
-        for chunk in _batched(rows, min(batch_rows, CONVERT_ROWS)):
-            pending.append(_to_batch(spec, schema, chunk, timezone))
-            pending_rows += len(chunk)
-            count += len(chunk)
-            if pending_rows >= batch_rows:
-                writer.write_table(pa.Table.from_batches(pending).combine_chunks())
-                pending, pending_rows = [], 0
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending).combine_chunks())
+    ordered = SortedRows(schema, spec.sort_key, workdir, run_bytes=run_bytes)
+    for chunk in _batched(rows, min(batch_rows, CONVERT_ROWS)):
+        ordered.add(_to_batch(spec, schema, chunk, timezone))
+    count = ordered.rows
     parquet_path = workdir / "data.parquet"
     csv_path = workdir / "data.csv"
-    with pa.memory_map(str(spill)) as source:
-        table = ipc.open_file(source).read_all()
-        pool = _memory_pool()
-        order = pc.sort_indices(
-            table.select(list(spec.sort_key)),
-            sort_keys=[(name, "ascending", "at_end") for name in spec.sort_key],
-            memory_pool=pool,
-        )
-        with (
-            pq.ParquetWriter(
-                parquet_path,
-                schema,
-                compression="zstd",
-                compression_level=ZSTD_LEVEL,
-                version="2.6",
-                use_dictionary=True,
-                write_statistics=True,
-            ) as pwriter,
-            open(csv_path, "wb") as fh,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as parquet_thread,
-        ):
-            csv_sink = _HashingWriter(fh)
-            csv_sink.write(csv_header(spec.column_names))
-            # One writer thread keeps the row groups in order; waiting for the previous group
-            # before queueing the next keeps at most two batches in memory.
-            queued: Future[None] | None = None
-            for start in range(0, count, batch_rows):
-                part = pc.take(table, order.slice(start, batch_rows), memory_pool=pool)
-                # One chunk per column whatever the spill's batches were: same bytes always.
-                part = part.combine_chunks(memory_pool=pool)
-                if queued is not None:
-                    queued.result()
-                queued = parquet_thread.submit(pwriter.write_table, part, batch_rows)
-                for data in csv_records(part):
-                    csv_sink.write(data)
-                del part
+    bounds = _TimeBounds(spec.time_column)
+    with (
+        pq.ParquetWriter(
+            parquet_path,
+            schema,
+            compression="zstd",
+            compression_level=ZSTD_LEVEL,
+            version="2.6",
+            use_dictionary=True,
+            write_statistics=True,
+        ) as pwriter,
+        open(csv_path, "wb") as fh,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as parquet_thread,
+    ):
+        csv_sink = _HashingWriter(fh)
+        csv_sink.write(csv_header(spec.column_names))
+        # One writer thread keeps the row groups in order; waiting for the previous group
+        # before queueing the next keeps at most two batches in memory.
+        queued: Future[None] | None = None
+        for part in ordered.tables(batch_rows):
+            bounds.add(part)
             if queued is not None:
                 queued.result()
-        time_min = time_max = None
-        if spec.time_column is not None:
-            time_min = _time_bound(table.column(spec.time_column), "min")
-            time_max = _time_bound(table.column(spec.time_column), "max")
-        del table, order
-    spill.unlink()
+            queued = parquet_thread.submit(pwriter.write_table, part, batch_rows)
+            for data in csv_records(part):
+                csv_sink.write(data)
+            del part
+        if queued is not None:
+            queued.result()
     logger.info("wrote %d rows of %s", count, spec.name)
     return WrittenTables(
-        parquet_path, csv_path, count, time_min, time_max, (csv_sink.size, csv_sink.hexdigest())
+        parquet_path,
+        csv_path,
+        count,
+        bounds.text(bounds.low),
+        bounds.text(bounds.high),
+        (csv_sink.size, csv_sink.hexdigest()),
     )
 
 
