@@ -43,7 +43,7 @@ from openbeat.releases.datasets import REFERENCE_DATASETS
 from openbeat.releases.gate import Gate, ReleaseView, StorePeers
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 from openbeat.releases.reference import district_rows, offense_code_rows
-from openbeat.releases.rows import publishable
+from openbeat.releases.rows import publishable_test
 from openbeat.releases.shrink import ShrinkCheck
 from openbeat.runtime.progress import counted
 from openbeat.runtime.topics import TopicNames
@@ -222,7 +222,8 @@ class Releaser:
         self, dataset: str, rows: Iterable[dict[str, Any]], cutoff: datetime
     ) -> Iterator[dict[str, Any]]:
         zone = self.jurisdiction.zone
-        return (row for row in rows if publishable(dataset, row, self.policy, cutoff, zone))
+        keep = publishable_test(dataset, self.policy, cutoff, zone)
+        return (row for row in rows if keep(row))
 
     def aggregate_state(self, until: datetime) -> AggregateState:
         """The state the aggregates are cut from: restricted records from the aggregator's

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from openbeat.privacy.blocks import generalize_address, is_public_location
 from openbeat.privacy.grid import is_cell_centre
 from openbeat.privacy.names import NameRegistry
 from openbeat.privacy.policy import Policy
-from openbeat.releases.rows import publishable
+from openbeat.releases.rows import publishable_test
 
 logger = logging.getLogger(__name__)
 
@@ -61,31 +62,59 @@ class CheckRules:
     names: NameRegistry | None = None
     cutoff: datetime | None = None  # the release's cutoff (its manifest's)
     sensitive_codes: frozenset[str] = field(init=False)
+    _publishable: dict[str, Callable[[Row], bool]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         codes = self.offenses.sensitive_codes | set(self.policy.sensitive.extra_codes)
         object.__setattr__(self, "sensitive_codes", frozenset(codes))
+
+    def publishable(self, dataset: str, row: Row) -> bool:
+        """`releases.rows.publishable` as of the release's cutoff (which must be known)."""
+        test = self._publishable.get(dataset)
+        if test is None:
+            assert self.cutoff is not None
+            test = publishable_test(dataset, self.policy, self.cutoff, self.zone)
+            self._publishable[dataset] = test
+        return test(row)
 
 
 def check_location(
     block: str | None, precision: str | None, lat: float | None, lon: float | None, grid_m: float
 ) -> Iterator[Problem]:
     """A published place: the block as the anonymizer writes it, the point a cell centre."""
+    yield from _location_problems(block, precision, lat, lon, grid_m)
+
+
+# A pure function of its arguments, and a city's rows share few places (the 299k-row Chicago
+# backfill has ~7k): remembering the last 64k places checks each once. Entries are a few
+# hundred bytes, so the cache stays ~20 MB at most.
+@lru_cache(maxsize=65536)
+def _location_problems(
+    block: str | None, precision: str | None, lat: float | None, lon: float | None, grid_m: float
+) -> tuple[Problem, ...]:
+    problems: list[Problem] = []
     if block is not None:
         generalized, kind = generalize_address(block)
         if generalized != block or not is_public_location(block):
-            yield "block", f"{block!r} is not a hundred block or intersection the anonymizer writes"
+            problems.append(
+                ("block", f"{block!r} is not a hundred block or intersection the anonymizer writes")
+            )
         elif precision is not None and precision != kind:
-            yield "location_precision", f"{precision!r} but the block {block!r} is an {kind}"
+            problems.append(
+                ("location_precision", f"{precision!r} but the block {block!r} is an {kind}")
+            )
     elif precision not in (None, "district"):
-        yield "location_precision", f"{precision!r} without a block"
+        problems.append(("location_precision", f"{precision!r} without a block"))
     if (lat is None) != (lon is None):
-        yield "latitude", "latitude and longitude must be both present or both absent"
+        problems.append(("latitude", "latitude and longitude must be both present or both absent"))
     elif lat is not None and lon is not None:
         if precision == "district":
-            yield "latitude", "a point on a record shown at district level only"
+            problems.append(("latitude", "a point on a record shown at district level only"))
         elif not is_cell_centre(float(lat), float(lon), grid_m):
-            yield "latitude", f"({lat}, {lon}) is not a {grid_m:g} m grid-cell centre"
+            problems.append(("latitude", f"({lat}, {lon}) is not a {grid_m:g} m grid-cell centre"))
+    return tuple(problems)
 
 
 def _on_the_hour(moment: datetime | None, rules: CheckRules, column: str) -> Iterator[Problem]:
@@ -103,7 +132,7 @@ def _as_of_cutoff(dataset: str, column: str, row: Row, rules: CheckRules) -> Ite
     cutoff = rules.cutoff
     if cutoff is None or row.get(column) is None:
         return
-    if not publishable(dataset, row, rules.policy, cutoff, rules.zone):
+    if not rules.publishable(dataset, row):
         yield column, f"{row[column]} is too young to publish as of {cutoff.isoformat()}"
 
 

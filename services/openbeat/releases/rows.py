@@ -7,7 +7,7 @@ dicts with exactly the dataset's columns). The aggregate datasets get their rows
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -54,16 +54,32 @@ def publishable(
     day of `cutoff` (`Policy.publication_day`), a community report submitted before the
     publication cutoff; engagement events always (announcing upcoming ones is the point).
     The releaser cuts with it and the release gate checks every published row with it."""
+    return publishable_test(dataset, policy, cutoff, zone)(row)
+
+
+def publishable_test(
+    dataset: str, policy: Policy, cutoff: datetime, zone: tzinfo
+) -> Callable[[Mapping[str, Any]], bool]:
+    """`publishable` for one dataset and cutoff as a predicate on rows: the limit is worked out
+    once, not per row (a city's history is millions of rows)."""
     if dataset == INCIDENTS.name:
-        return bool(row["reported_date"] <= policy.publication_day(cutoff, zone))
+        day = policy.publication_day(cutoff, zone)
+        return lambda row: bool(row["reported_date"] <= day)
     if dataset == COMMUNITY_REPORTS.name:
-        return bool(row["submitted_hour"] < policy.publication_cutoff(cutoff))
-    return True
+        limit = policy.publication_cutoff(cutoff)
+        return lambda row: bool(row["submitted_hour"] < limit)
+    return lambda row: True
 
 
 def project(spec: DatasetSpec, record: Mapping[str, Any]) -> dict[str, Any]:
     """A row with exactly the dataset's columns (missing optional fields become None)."""
-    return {name: record.get(name) for name in spec.column_names}
+    return projection(spec)(record)
+
+
+def projection(spec: DatasetSpec) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """`project` for one dataset, its column names listed once rather than per row."""
+    names = spec.column_names
+    return lambda record: {name: record.get(name) for name in names}
 
 
 def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[str, Any]]:
@@ -71,6 +87,7 @@ def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[
     if dataset not in DATASET_SOURCES:
         raise KeyError(f"{dataset!r} is not a row-level dataset; its rows come from aggregation")
     spec = {s.name: s for s in (INCIDENTS, COMMUNITY_REPORTS, ENGAGEMENT_EVENTS)}[dataset]
+    to_row = projection(spec)
     for record in latest_by_public_id(staged).values():
         if record.get("withdrawn"):
             continue
@@ -78,4 +95,4 @@ def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[
             record.get("status") not in PUBLISHED_ENGAGEMENT_STATUSES
         ):
             continue
-        yield project(spec, record)
+        yield to_row(record)
