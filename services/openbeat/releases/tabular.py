@@ -39,9 +39,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from openbeat.releases import sorting
 from openbeat.releases.datasets import ColumnSpec, DatasetSpec
 from openbeat.releases.json_lists import json_lists
-from openbeat.releases.sorting import RUN_BYTES, SortedRows
+from openbeat.releases.sorting import SortedRows
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ def write_tables(
     file_metadata: Mapping[str, str],
     batch_rows: int = DEFAULT_BATCH_ROWS,
     timezone: str = "UTC",
-    run_bytes: int = RUN_BYTES,
+    run_bytes: int | None = None,
 ) -> WrittenTables:
     """Write `rows`, sorted by the spec's sort key, to workdir/data.parquet and workdir/data.csv.
 
@@ -261,7 +262,7 @@ def write_tables(
     Arrow data sorted in memory at once (`sorting`; it changes no published byte).
     """
     schema = spec.arrow_schema(dict(file_metadata))
-    ordered = SortedRows(schema, spec.sort_key, workdir, run_bytes=run_bytes)
+    ordered = SortedRows(schema, spec.sort_key, workdir, run_bytes=run_bytes or sorting.RUN_BYTES)
     for chunk in _batched(rows, min(batch_rows, CONVERT_ROWS)):
         ordered.add(_to_batch(spec, schema, chunk, timezone))
     count = ordered.rows
