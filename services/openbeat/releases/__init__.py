@@ -12,7 +12,7 @@ from openbeat.releases.builder import (
 )
 from openbeat.releases.datasets import DATASETS, ColumnSpec, DatasetSpec, get_dataset
 from openbeat.releases.documents import release_id_for
-from openbeat.releases.rows import DATASET_SOURCES, dataset_rows, latest_by_public_id
+from openbeat.releases.rows import DATASET_SOURCES, dataset_rows
 from openbeat.releases.staging import (
     StagedRecord,
     list_parts,
@@ -34,7 +34,6 @@ __all__ = [
     "build_release",
     "dataset_rows",
     "get_dataset",
-    "latest_by_public_id",
     "list_parts",
     "read_staged",
     "refresh_catalog",

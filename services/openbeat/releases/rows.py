@@ -18,6 +18,7 @@ from openbeat.releases.datasets import (
     INCIDENTS,
     DatasetSpec,
 )
+from openbeat.releases.latest import latest_rows
 from openbeat.releases.staging import StagedRecord
 
 # Which public source feeds each row-level dataset.
@@ -28,23 +29,6 @@ DATASET_SOURCES: dict[str, str] = {
 }
 # engagement-events publishes events that are held or scheduled (SPEC 5), not cancelled ones.
 PUBLISHED_ENGAGEMENT_STATUSES = frozenset({"scheduled", "held"})
-
-
-def latest_by_public_id(staged: Iterable[StagedRecord]) -> dict[str, dict[str, Any]]:
-    """The winning record per public_id: highest revision, ties to the later position.
-
-    A revision may move a record to another district and so another partition; (revision, topic,
-    partition, offset) is a total order, so the winner never depends on reading order.
-    """
-    best: dict[str, tuple[tuple[int, str, int, int], dict[str, Any]]] = {}
-    for item in staged:
-        record = item.record
-        rank = (int(record.get("revision", 0)), item.topic, item.partition, item.offset)
-        public_id = str(record["public_id"])
-        current = best.get(public_id)
-        if current is None or rank > current[0]:
-            best[public_id] = (rank, record)
-    return {public_id: record for public_id, (_, record) in best.items()}
 
 
 def publishable(
@@ -83,16 +67,17 @@ def projection(spec: DatasetSpec) -> Callable[[Mapping[str, Any]], dict[str, Any
 
 
 def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[str, Any]]:
-    """The rows of a row-level dataset from its staged public records (any order)."""
+    """The rows of a row-level dataset from its staged public records (any order): the latest
+    revision of each record (`releases.latest`, in bounded memory), withdrawn ones dropped."""
     if dataset not in DATASET_SOURCES:
         raise KeyError(f"{dataset!r} is not a row-level dataset; its rows come from aggregation")
     spec = {s.name: s for s in (INCIDENTS, COMMUNITY_REPORTS, ENGAGEMENT_EVENTS)}[dataset]
-    to_row = projection(spec)
-    for record in latest_by_public_id(staged).values():
+
+    def dropped(record: Mapping[str, Any]) -> bool:
         if record.get("withdrawn"):
-            continue
-        if dataset == ENGAGEMENT_EVENTS.name and (
+            return True
+        return dataset == ENGAGEMENT_EVENTS.name and (
             record.get("status") not in PUBLISHED_ENGAGEMENT_STATUSES
-        ):
-            continue
-        yield to_row(record)
+        )
+
+    return latest_rows(spec, staged, dropped)
