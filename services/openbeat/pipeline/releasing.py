@@ -20,6 +20,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from openbeat.aggregate.counts import engagement_summary, sealed_incident_rows
 from openbeat.aggregate.periods import Grain, is_late, last_sealed_day, period_of
 from openbeat.aggregate.sealing import Sealed, coarser_counts, published_counts, seal
@@ -35,7 +37,7 @@ from openbeat.releases import (
     ReleaseContext,
     ReleaseResult,
     build_release,
-    dataset_rows,
+    dataset_tables,
     read_staged,
     staged_offsets,
 )
@@ -43,7 +45,7 @@ from openbeat.releases.datasets import REFERENCE_DATASETS
 from openbeat.releases.gate import Gate, ReleaseView, StorePeers
 from openbeat.releases.licenses import DEFAULT_LICENSE_URL
 from openbeat.releases.reference import district_rows, offense_code_rows
-from openbeat.releases.rows import publishable_test
+from openbeat.releases.rows import publishable_mask
 from openbeat.releases.shrink import ShrinkCheck
 from openbeat.runtime.progress import counted
 from openbeat.runtime.topics import TopicNames
@@ -180,8 +182,8 @@ class Releaser:
         if dataset in ROW_DATASETS:
             source = DATASET_SOURCES[dataset]
             staged = withdrawn.count(counted(read_staged(self.private, source), self.progress))
-            rows: Iterable[dict[str, Any]] = self._until(
-                dataset, dataset_rows(dataset, staged), cutoff
+            rows: Iterable[dict[str, Any]] | Iterable[pa.Table] = self._until(
+                dataset, dataset_tables(dataset, staged), cutoff
             )
             offsets: dict[str, Any] = staged_offsets(self.private, source)
         elif dataset in REFERENCE:
@@ -219,11 +221,12 @@ class Releaser:
         return build_release(self.store, dataset, rows, cutoff, context)
 
     def _until(
-        self, dataset: str, rows: Iterable[dict[str, Any]], cutoff: datetime
-    ) -> Iterator[dict[str, Any]]:
-        zone = self.jurisdiction.zone
-        keep = publishable_test(dataset, self.policy, cutoff, zone)
-        return (row for row in rows if keep(row))
+        self, dataset: str, tables: Iterable[pa.Table], cutoff: datetime
+    ) -> Iterator[pa.Table]:
+        keep = publishable_mask(dataset, self.policy, cutoff, self.jurisdiction.zone)
+        for table in tables:
+            mask = keep(table)
+            yield table if mask is None else table.filter(mask)
 
     def aggregate_state(self, until: datetime) -> AggregateState:
         """The state the aggregates are cut from: restricted records from the aggregator's

@@ -12,7 +12,7 @@ from openbeat.releases.builder import (
 )
 from openbeat.releases.datasets import DATASETS, ColumnSpec, DatasetSpec, get_dataset
 from openbeat.releases.documents import release_id_for
-from openbeat.releases.rows import DATASET_SOURCES, dataset_rows
+from openbeat.releases.rows import DATASET_SOURCES, dataset_rows, dataset_tables
 from openbeat.releases.staging import (
     StagedRecord,
     list_parts,
@@ -33,6 +33,7 @@ __all__ = [
     "VerifyReport",
     "build_release",
     "dataset_rows",
+    "dataset_tables",
     "get_dataset",
     "list_parts",
     "read_staged",

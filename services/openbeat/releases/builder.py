@@ -127,13 +127,14 @@ class ReleaseResult:
 def build_release(
     store: ObjectStore,
     dataset: str,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | Iterable[pa.Table],
     cutoff: datetime,
     context: ReleaseContext,
 ) -> ReleaseResult:
     """Write the release of `dataset` as of `cutoff` and publish it; see the module docstring.
 
-    `rows` may be a generator of any length: it is consumed once, in bounded memory. Problems
+    `rows` may be a generator of any length (row dicts, or Arrow tables of the dataset's
+    columns): it is consumed once, in bounded memory. Problems
     (an existing release with different bytes, a failed re-read, an invalid catalog) come back
     in `ReleaseResult.errors` and stop the pointers from moving; `ok` is False then.
     """

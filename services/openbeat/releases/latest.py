@@ -60,9 +60,21 @@ def latest_rows(
 ) -> Iterator[dict[str, Any]]:
     """The dataset row (its columns only) of each public id's winning record, unless `dropped`
     says the winner is not published (withdrawn, a cancelled event). Rows come in id order."""
+    for table in latest_tables(spec, staged, dropped, workdir):
+        yield from table.to_pylist()
+
+
+def latest_tables(
+    spec: DatasetSpec,
+    staged: Iterable[StagedRecord],
+    dropped: Callable[[Mapping[str, Any]], bool],
+    workdir: Path | None = None,
+) -> Iterator[pa.Table]:
+    """`latest_rows` as Arrow tables of the dataset's columns (for the release builder, which
+    would only turn rows back into Arrow: ~10 us a row saved)."""
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="openbeat-latest-") as tmp:
-            yield from latest_rows(spec, staged, dropped, Path(tmp))
+            yield from latest_tables(spec, staged, dropped, Path(tmp))
         return
     columns = [pa.field(c.name, c.type) for c in spec.columns]
     schema = pa.schema([*columns, *_RANK, _DROP])
@@ -101,9 +113,10 @@ def latest_rows(
         yield from _published(held, names)
 
 
-def _published(winners: pa.Table, names: list[str]) -> Iterator[dict[str, Any]]:
+def _published(winners: pa.Table, names: list[str]) -> Iterator[pa.Table]:
     kept = winners.filter(pc.invert(winners.column("_drop")))
-    yield from kept.select(names).to_pylist()
+    if len(kept):
+        yield kept.select(names)
 
 
 def _to_batch(entries: list[dict[str, Any]], struct: pa.StructType, schema: pa.Schema) -> Any:

@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from openbeat.privacy.policy import Policy
 from openbeat.releases.datasets import (
     COMMUNITY_REPORTS,
@@ -18,7 +21,7 @@ from openbeat.releases.datasets import (
     INCIDENTS,
     DatasetSpec,
 )
-from openbeat.releases.latest import latest_rows
+from openbeat.releases.latest import latest_tables
 from openbeat.releases.staging import StagedRecord
 
 # Which public source feeds each row-level dataset.
@@ -55,6 +58,23 @@ def publishable_test(
     return lambda row: True
 
 
+def publishable_mask(
+    dataset: str, policy: Policy, cutoff: datetime, zone: tzinfo
+) -> Callable[[pa.Table], pa.ChunkedArray | pa.Array | None]:
+    """`publishable_test` on a whole table: which rows the rule keeps (None: every row). The
+    same limits, worked out by the same calls; a property test holds the two forms equal."""
+    if dataset == INCIDENTS.name:
+        day = policy.publication_day(cutoff, zone)
+        return lambda table: pc.less_equal(table.column("reported_date"), pa.scalar(day))
+    if dataset == COMMUNITY_REPORTS.name:
+        limit = policy.publication_cutoff(cutoff)
+        return lambda table: pc.less(
+            table.column("submitted_hour"),
+            pa.scalar(limit, type=table.schema.field("submitted_hour").type),
+        )
+    return lambda table: None
+
+
 def project(spec: DatasetSpec, record: Mapping[str, Any]) -> dict[str, Any]:
     """A row with exactly the dataset's columns (missing optional fields become None)."""
     return projection(spec)(record)
@@ -69,6 +89,12 @@ def projection(spec: DatasetSpec) -> Callable[[Mapping[str, Any]], dict[str, Any
 def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[str, Any]]:
     """The rows of a row-level dataset from its staged public records (any order): the latest
     revision of each record (`releases.latest`, in bounded memory), withdrawn ones dropped."""
+    for table in dataset_tables(dataset, staged):
+        yield from table.to_pylist()
+
+
+def dataset_tables(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[pa.Table]:
+    """`dataset_rows` as Arrow tables of the dataset's columns (what the release builder takes)."""
     if dataset not in DATASET_SOURCES:
         raise KeyError(f"{dataset!r} is not a row-level dataset; its rows come from aggregation")
     spec = {s.name: s for s in (INCIDENTS, COMMUNITY_REPORTS, ENGAGEMENT_EVENTS)}[dataset]
@@ -80,4 +106,4 @@ def dataset_rows(dataset: str, staged: Iterable[StagedRecord]) -> Iterator[dict[
             record.get("status") not in PUBLISHED_ENGAGEMENT_STATUSES
         )
 
-    return latest_rows(spec, staged, dropped)
+    return latest_tables(spec, staged, dropped)

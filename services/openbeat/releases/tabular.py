@@ -31,7 +31,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -85,6 +85,29 @@ def _batched(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapp
         yield chunk
 
 
+def _batches(
+    spec: DatasetSpec,
+    schema: pa.Schema,
+    rows: Iterable[Mapping[str, Any]] | Iterable[pa.Table],
+    batch_rows: int,
+    timezone: str,
+) -> Iterator[pa.RecordBatch]:
+    """Row dicts converted a slice at a time, or Arrow tables of the columns taken as they are."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return
+    if isinstance(first, pa.Table):
+        for table in chain([first], it):
+            assert isinstance(table, pa.Table)
+            if len(table):
+                yield _table_batch(spec, schema, table, timezone)
+        return
+    dicts: Iterator[Mapping[str, Any]] = chain([first], it)
+    for chunk in _batched(dicts, min(batch_rows, CONVERT_ROWS)):
+        yield _to_batch(spec, schema, chunk, timezone)
+
+
 def _to_batch(
     spec: DatasetSpec,
     schema: pa.Schema,
@@ -102,7 +125,24 @@ def _to_batch(
         arrays = pa.array(chunk, type=struct).flatten()
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         arrays = [_to_array(column, chunk) for column in spec.columns]
-    arrays = _with_local_columns(spec, list(arrays), timezone)
+    return _checked(spec, schema, list(arrays), timezone)
+
+
+def _table_batch(
+    spec: DatasetSpec, schema: pa.Schema, table: pa.Table, timezone: str
+) -> pa.RecordBatch:
+    """A table of the dataset's columns (`releases.latest`) as one batch, checked as rows are."""
+    arrays = []
+    for column in spec.columns:
+        array = table.column(column.name).combine_chunks()
+        arrays.append(array if array.type == column.type else array.cast(column.type))
+    return _checked(spec, schema, arrays, timezone)
+
+
+def _checked(
+    spec: DatasetSpec, schema: pa.Schema, arrays: list[pa.Array], timezone: str
+) -> pa.RecordBatch:
+    arrays = _with_local_columns(spec, arrays, timezone)
     for column, array in zip(spec.columns, arrays, strict=True):
         if not column.nullable and array.null_count:
             raise RowError(
@@ -249,7 +289,7 @@ class _TimeBounds:
 
 def write_tables(
     spec: DatasetSpec,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | Iterable[pa.Table],
     workdir: Path,
     file_metadata: Mapping[str, str],
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -263,8 +303,8 @@ def write_tables(
     """
     schema = spec.arrow_schema(dict(file_metadata))
     ordered = SortedRows(schema, spec.sort_key, workdir, run_bytes=run_bytes or sorting.RUN_BYTES)
-    for chunk in _batched(rows, min(batch_rows, CONVERT_ROWS)):
-        ordered.add(_to_batch(spec, schema, chunk, timezone))
+    for batch in _batches(spec, schema, rows, batch_rows, timezone):
+        ordered.add(batch)
     count = ordered.rows
     parquet_path = workdir / "data.parquet"
     csv_path = workdir / "data.csv"
