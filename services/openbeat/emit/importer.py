@@ -38,6 +38,7 @@ from openbeat.emit.reading import (
     file_format,
     iter_rows,
 )
+from openbeat.emit.rules import compiled_fields
 from openbeat.emit.shape import (
     check_shape,
     complete_record,
@@ -114,10 +115,7 @@ def _mapped(
     """One row's mapped values, nested into the schema's records and lists."""
     if "__error__" in row:
         raise RowError("bad_row", "", str(row["__error__"]))
-    flat = {
-        name: apply_rule(rule, row, mapping, jurisdiction, name)
-        for name, rule in mapping.fields.items()
-    }
+    flat = {name: value_of(row) for name, value_of in compiled_fields(mapping, jurisdiction)}
     return nest_fields(kind, flat)
 
 
