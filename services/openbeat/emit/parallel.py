@@ -37,6 +37,7 @@ from typing import Any
 
 from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.emit.encoding import record_encoder
 from openbeat.emit.grouping import bucket_count, grouped_rows
 from openbeat.emit.importer import ImportResult, group_result, open_import, schema_result
 from openbeat.emit.mapping import Mapping
@@ -90,8 +91,8 @@ def _results_chunk(job: _Job, groups: list[list[Row]]) -> Chunk:
     tally = ImportTally()
     prepared: list[Prepared] = []
     rejected: list[ImportResult] = []
-    encode = job.schemas.encode if job.schemas is not None else None
     schema = KIND_SCHEMAS[job.kind]
+    encode = record_encoder(job.schemas, schema) if job.schemas is not None else None
     for group in groups:
         if job.mapping is None:
             line, row = group[0]
@@ -104,7 +105,7 @@ def _results_chunk(job: _Job, groups: list[list[Row]]) -> Chunk:
         if result.record is not None:
             if encode is not None:
                 key = event_key(job.kind, result.record)
-                prepared.append((job.kind, key, encode(schema, result.record), key_hash(key)))
+                prepared.append((job.kind, key, encode(result.record), key_hash(key)))
         elif result.code is not None:
             rejected.append(result)
     return Chunk(tally, prepared, rejected)

@@ -1,0 +1,224 @@
+"""Avro single-object encoding of imported records, planned once per schema.
+
+`SchemaStore.encode` hands every record to fastavro's `schemaless_writer`, which looks each
+field's type up again, matches every union branch by validating the value against it, and
+costs more per record than converting the row did. An import encodes a few hundred thousand
+records of one schema whose values `shape.complete_record` has already made exact: str, bool,
+int, float, UTC datetime, date, None, lists and dicts. `record_encoder` turns the schema into one
+writer per field once and writes those values straight into the message.
+
+The bytes are exactly what `SchemaStore.encode` returns: the same header, and each value
+written as fastavro writes it (zig-zag varints, little-endian doubles, UTF-8 strings, arrays as
+one counted block and an end marker, the null or value branch of a two-branch union, milliseconds
+since 1970 for timestamp-millis, days since 1970 for date). Anything else (another type or
+subclass, a naive or non-UTC datetime, a missing field, a number out of range, a message over the
+size limit) goes to `SchemaStore.encode` itself, which encodes it or raises its `ContractError`,
+so errors are unchanged too. A schema using types not planned here (enums, maps, fixed, bytes,
+wider unions) is always encoded by `SchemaStore.encode`.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from openbeat.contracts.codec import SchemaStore
+
+logger = logging.getLogger(__name__)
+
+Writer = Callable[[bytearray, Any], None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+# Avro int and long ranges (fastavro refuses values outside them).
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+# One-byte varints: every zig-zag value below 128 (a string shorter than 64 bytes, a union index).
+_BYTE = [bytes([n]) for n in range(128)]
+_FALSE, _TRUE = b"\x00", b"\x01"
+_END = b"\x00"  # an array's closing empty block; also a zig-zag 0
+_pack_double = struct.Struct("<d").pack
+
+
+class _Unplanned(Exception):
+    """A value (or, when planning, a schema type) the writers here do not write."""
+
+
+def record_encoder(store: SchemaStore, full_name: str) -> Callable[[dict[str, Any]], bytes]:
+    """`record -> bytes`, the same as `store.encode(full_name, record)` for every record."""
+    version = store.latest(full_name)
+
+    def fallback(record: dict[str, Any]) -> bytes:
+        return store.encode(full_name, record)
+
+    try:
+        write = _writer(version.parsed, {})
+    except _Unplanned as exc:
+        logger.debug("%s encoded by fastavro: %s", full_name, exc)
+        return fallback
+    header, limit = version.header, store.max_bytes
+
+    def encode(record: dict[str, Any]) -> bytes:
+        out = bytearray(header)
+        try:
+            write(out, record)
+        except Exception:  # _Unplanned, or a value fastavro may refuse: it decides
+            return fallback(record)
+        if len(out) > limit:
+            return fallback(record)  # raises the store's too_large error
+        return bytes(out)
+
+    return encode
+
+
+def _long(value: int) -> bytes:
+    """A long as Avro's zig-zag varint."""
+    if not _LONG_MIN <= value <= _LONG_MAX:
+        raise _Unplanned("long out of range")
+    zigzag = (value << 1) ^ (value >> 63)
+    if zigzag < 0x80:
+        return _BYTE[zigzag]
+    out = bytearray()
+    while zigzag > 0x7F:
+        out.append((zigzag & 0x7F) | 0x80)
+        zigzag >>= 7
+    out.append(zigzag)
+    return bytes(out)
+
+
+def _writer(avro_type: Any, named: dict[str, Writer]) -> Writer:
+    """The writer of one (parsed) schema type; `named` holds the records defined so far."""
+    if isinstance(avro_type, list):
+        return _union(avro_type, named)
+    if isinstance(avro_type, str):
+        if avro_type in named:
+            return named[avro_type]
+        return _primitive(avro_type)
+    kind, logical = avro_type.get("type"), avro_type.get("logicalType")
+    if kind == "record":
+        return _record(avro_type, named)
+    if kind == "array":
+        return _array(_writer(avro_type["items"], named))
+    if kind == "long" and logical == "timestamp-millis":
+        return _timestamp_millis
+    if kind == "int" and logical == "date":
+        return _date
+    if logical is None and isinstance(kind, str):
+        return _primitive(kind)
+    raise _Unplanned(f"type {kind}/{logical}")
+
+
+def _primitive(name: str) -> Writer:
+    writers: dict[str, Writer] = {
+        "string": _string,
+        "boolean": _boolean,
+        "int": _int,
+        "long": _long_value,
+        "double": _double,
+    }
+    if name not in writers:
+        raise _Unplanned(f"type {name}")
+    return writers[name]
+
+
+def _string(out: bytearray, value: Any) -> None:
+    if type(value) is not str:
+        raise _Unplanned("not a str")
+    data = value.encode()
+    size = len(data)
+    out += _BYTE[size << 1] if size < 64 else _long(size)
+    out += data
+
+
+def _boolean(out: bytearray, value: Any) -> None:
+    if value is True:
+        out += _TRUE
+    elif value is False:
+        out += _FALSE
+    else:
+        raise _Unplanned("not a bool")
+
+
+def _int(out: bytearray, value: Any) -> None:
+    if type(value) is not int or not _INT_MIN <= value <= _INT_MAX:
+        raise _Unplanned("not a 32-bit int")
+    out += _long(value)
+
+
+def _long_value(out: bytearray, value: Any) -> None:
+    if type(value) is not int:
+        raise _Unplanned("not an int")
+    out += _long(value)
+
+
+def _double(out: bytearray, value: Any) -> None:
+    if type(value) is not float:
+        raise _Unplanned("not a float")
+    out += _pack_double(value)
+
+
+def _timestamp_millis(out: bytearray, value: Any) -> None:
+    if type(value) is not datetime or value.tzinfo is not UTC:
+        raise _Unplanned("not a UTC datetime")
+    delta = value - _EPOCH
+    # fastavro: whole seconds in ms plus int(microseconds / 1000), i.e. truncated milliseconds
+    out += _long((delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000)
+
+
+def _date(out: bytearray, value: Any) -> None:
+    if type(value) is not date:
+        raise _Unplanned("not a date")
+    out += _long(value.toordinal() - _EPOCH_DAY)
+
+
+def _union(branches: list[Any], named: dict[str, Writer]) -> Writer:
+    """A null-or-value union: a null writes the null branch, any other value the other one
+    (fastavro picks the first branch the value validates against: null takes only None)."""
+    if len(branches) != 2 or "null" not in branches or branches[0] == branches[1]:
+        raise _Unplanned("a union other than null-or-value")
+    null_index = _BYTE[branches.index("null") << 1]
+    value_index = _BYTE[(1 - branches.index("null")) << 1]
+    write = _writer(branches[1 - branches.index("null")], named)
+
+    def union(out: bytearray, value: Any) -> None:
+        if value is None:
+            out += null_index
+        else:
+            out += value_index
+            write(out, value)
+
+    return union
+
+
+def _array(write_item: Writer) -> Writer:
+    def array(out: bytearray, value: Any) -> None:
+        if type(value) is not list:
+            raise _Unplanned("not a list")
+        if value:
+            out += _long(len(value))
+            for item in value:
+                write_item(out, item)
+        out += _END
+
+    return array
+
+
+def _record(schema: dict[str, Any], named: dict[str, Writer]) -> Writer:
+    fields: list[tuple[str, Writer]] = []
+
+    def record(out: bytearray, value: Any) -> None:
+        # Exactly a dict holding every field (fastavro would fill absent ones from defaults)
+        # and no "-type" key (which fastavro reads as the name of a union branch).
+        if type(value) is not dict or "-type" in value:
+            raise _Unplanned("not a plain dict")
+        for name, write in fields:
+            write(out, value[name])
+
+    named[schema["name"]] = record
+    if "namespace" in schema:
+        named[f"{schema['namespace']}.{schema['name']}"] = record
+    fields.extend((field["name"], _writer(field["type"], named)) for field in schema["fields"])
+    return record
