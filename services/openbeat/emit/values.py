@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from openbeat.contracts.jurisdiction import AmbiguousTimeError, Jurisdiction
+from openbeat.emit import timeparse
 from openbeat.emit.mapping import TEMPLATE_REF, FieldRule, Mapping, RowError, Scalar
 
 logger = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ def _parse_time(text: str, fmt: str | None) -> datetime:
     """Text to datetime (ValueError when it is not one)."""
     if fmt is None or fmt == "iso":
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return datetime.strptime(text, fmt)
+    return timeparse.parse(text, fmt)  # datetime.strptime, quicker for an export's formats
 
 
 def to_revision(moment: datetime, field: str) -> int:
