@@ -2,7 +2,8 @@
 
 Compiled field rules (emit/rules.py) against `apply_rule`, the time parser (emit/timeparse.py)
 against `datetime.strptime`, and the planned encoder (emit/encoding.py) against
-`SchemaStore.encode`: same values, same bytes, same errors, on ordinary and awkward input.
+`SchemaStore.encode`, the key hash against kafka-python's murmur2: same values, same bytes,
+same errors, on ordinary and awkward input.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from kafka.partitioner.default import murmur2
 
 from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.contracts.errors import ContractError
@@ -24,6 +26,7 @@ from openbeat.contracts.examples import (
 from openbeat.contracts.jurisdiction import load_jurisdiction
 from openbeat.emit.encoding import record_encoder
 from openbeat.emit.mapping import Mapping, RowError, load_mapping
+from openbeat.emit.producer import key_hash, murmur2_words
 from openbeat.emit.rules import compiled_fields
 from openbeat.emit.timeparse import parse
 from openbeat.emit.values import apply_rule
@@ -175,3 +178,12 @@ def test_planned_encoder_writes_what_the_store_writes() -> None:
     ]:
         encode = record_encoder(store, KIND_SCHEMAS[kind])
         assert encode(record) == store.encode(KIND_SCHEMAS[kind], record)
+
+
+def test_key_hash_is_kafka_pythons_murmur2() -> None:
+    pick = random.Random(2)
+    keys = [b"", b"CPD:9532593", "SFPD:é€".encode()]
+    keys += [bytes(pick.randrange(256) for _ in range(n)) for n in range(80) for _ in range(20)]
+    for key in keys:
+        assert murmur2_words(key) == murmur2(key), key
+        assert key_hash(key) == murmur2(key) & 0x7FFFFFFF

@@ -7,13 +7,13 @@ the command exit non-zero (a silently dropped event is the one failure an agency
 from __future__ import annotations
 
 import logging
+import struct
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.partitioner.default import murmur2
 
 from openbeat.contracts.codec import KIND_SCHEMAS, SchemaStore
 from openbeat.runtime.topics import TopicNames
@@ -54,10 +54,49 @@ def key_hash(key: bytes) -> int:
 
     The partition is `sorted(partitions)[key_hash(key) % len(partitions)]`, exactly what
     `DefaultPartitioner` picks, so events land where a plain `producer.send` would put them;
-    computing the pure-Python murmur2 hash where the event is encoded (a worker process) takes
-    it off the sending process.
+    computing the murmur2 hash where the event is encoded (a worker process) takes it off the
+    sending process.
     """
-    return murmur2(key) & 0x7FFFFFFF
+    return murmur2_words(key) & 0x7FFFFFFF
+
+
+_MURMUR_M = 0x5BD1E995  # murmur2's mixing constant (Kafka's Utils.murmur2)
+_MURMUR_SEED = 0x9747B28C
+_MASK32 = 0xFFFFFFFF
+# struct layouts by word count: keys are a few dozen bytes, so a few layouts serve an import.
+_WORDS: dict[int, struct.Struct] = {}
+
+
+def murmur2_words(data: bytes) -> int:
+    """kafka-python's `murmur2(data)`, reading the key four bytes at a time with `struct`.
+
+    The same arithmetic on the same 32-bit words (little-endian, as Kafka's Java client reads
+    them), without the per-byte masks that cannot change a byte or an already masked value:
+    about half the time of the original, whose result tests compare it with.
+    """
+    length = len(data)
+    h = _MURMUR_SEED ^ length
+    count = length >> 2
+    layout = _WORDS.get(count)
+    if layout is None:
+        layout = _WORDS[count] = struct.Struct(f"<{count}I")
+    for k in layout.unpack_from(data):
+        k = (k * _MURMUR_M) & _MASK32
+        k ^= k >> 24
+        k = (k * _MURMUR_M) & _MASK32
+        h = ((h * _MURMUR_M) & _MASK32) ^ k
+    tail, base = length & 3, length & ~3
+    if tail >= 3:
+        h ^= data[base + 2] << 16
+    if tail >= 2:
+        h ^= data[base + 1] << 8
+    if tail >= 1:
+        h ^= data[base]
+        h = (h * _MURMUR_M) & _MASK32
+    h ^= h >> 13
+    h = (h * _MURMUR_M) & _MASK32
+    h ^= h >> 15
+    return h
 
 
 class DeliveryTracker:
