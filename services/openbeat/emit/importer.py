@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from openbeat.contracts.jurisdiction import Jurisdiction
+from openbeat.contracts.validation import dead_letter_reason, validate
 from openbeat.emit.grouping import bucket_count, combine, grouped_rows
 from openbeat.emit.mapping import KINDS, Mapping, MappingError, RowError, load_mapping
 from openbeat.emit.reading import (
@@ -275,6 +276,13 @@ def group_result(
     validation_ctx: Any,
 ) -> ImportResult:
     """The result for one group of rows (a single row when the mapping does not group)."""
+    if len(group) == 1 and mapping.group_by is None and not mapping.skip:  # the usual case
+        line, row = group[0]
+        try:
+            record = _finish(kind, _mapped(row, mapping, jurisdiction, kind), jurisdiction)
+        except RowError as exc:
+            return _rejected(exc, line, (line,), ())
+        return _validated(kind, record, line, (line,), (), validation_ctx)
     kept: list[Row] = []
     skipped: list[tuple[int, str, dict[str, Any]]] = []
     for line, row in group:
@@ -367,8 +375,6 @@ def _validated(
     skips: tuple[tuple[int, str], ...],
     validation_ctx: Any,
 ) -> ImportResult:
-    from openbeat.contracts.validation import dead_letter_reason, validate
-
     failures = validate(kind, record, validation_ctx)
     if failures:
         code, reason = dead_letter_reason(failures)
