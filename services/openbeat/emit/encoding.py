@@ -207,18 +207,125 @@ def _array(write_item: Writer) -> Writer:
 
 
 def _record(schema: dict[str, Any], named: dict[str, Writer]) -> Writer:
-    fields: list[tuple[str, Writer]] = []
+    """A record's writer, generated as one function with each field's code in line.
 
-    def record(out: bytearray, value: Any) -> None:
-        # Exactly a dict holding every field (fastavro would fill absent ones from defaults)
-        # and no "-type" key (which fastavro reads as the name of a union branch).
-        if type(value) is not dict or "-type" in value:
-            raise _Unplanned("not a plain dict")
-        for name, write in fields:
-            write(out, value[name])
-
-    named[schema["name"]] = record
+    Twenty-odd fields written by twenty-odd nested writer calls cost more than the writing;
+    the generated function reads each field and runs its type's lines from `_LINES` on it (a
+    null-or-value union around them), calling a writer only for lists and nested records.
+    """
+    space: dict[str, Any] = dict(_SPACE)
+    # Placed first so a record reaching itself (through a list of its kind) finds its writer.
+    named[schema["name"]] = lambda out, value: space["record"](out, value)
     if "namespace" in schema:
-        named[f"{schema['namespace']}.{schema['name']}"] = record
-    fields.extend((field["name"], _writer(field["type"], named)) for field in schema["fields"])
-    return record
+        named[f"{schema['namespace']}.{schema['name']}"] = named[schema["name"]]
+    source = [
+        "def record(out, value):",
+        '    if type(value) is not dict or "-type" in value:',
+        "        raise _Unplanned('not a plain dict')",
+    ]
+    for number, field in enumerate(schema["fields"]):
+        source.append(f"    v = value[{field['name']!r}]")
+        lines = _inline(field["type"], named, space, f"_write_{number}")
+        source.extend(f"    {line}" for line in lines)
+    exec(compile("\n".join(source), f"<avro writer of {schema['name']}>", "exec"), space)
+    write: Writer = space["record"]
+    named[schema["name"]] = write
+    return write
+
+
+# Names the generated writers use.
+_SPACE: dict[str, Any] = {
+    "_Unplanned": _Unplanned,
+    "_BYTE": _BYTE,
+    "_TRUE": _TRUE,
+    "_FALSE": _FALSE,
+    "_long": _long,
+    "_pack_double": _pack_double,
+    "_EPOCH": _EPOCH,
+    "_EPOCH_DAY": _EPOCH_DAY,
+    "UTC": UTC,
+    "date": date,
+    "datetime": datetime,
+}
+# The lines writing value `v` of each simple type into `out`, as the writer functions above do.
+_LINES: dict[str, list[str]] = {
+    "string": [
+        "if type(v) is not str:",
+        "    raise _Unplanned('not a str')",
+        "b = v.encode()",
+        "n = len(b)",
+        "out += _BYTE[n << 1] if n < 64 else _long(n)",
+        "out += b",
+    ],
+    "boolean": [
+        "if v is True:",
+        "    out += _TRUE",
+        "elif v is False:",
+        "    out += _FALSE",
+        "else:",
+        "    raise _Unplanned('not a bool')",
+    ],
+    "int": [
+        f"if type(v) is not int or not {_INT_MIN} <= v <= {_INT_MAX}:",
+        "    raise _Unplanned('not a 32-bit int')",
+        "out += _long(v)",
+    ],
+    "long": ["if type(v) is not int:", "    raise _Unplanned('not an int')", "out += _long(v)"],
+    "double": [
+        "if type(v) is not float:",
+        "    raise _Unplanned('not a float')",
+        "out += _pack_double(v)",
+    ],
+    "timestamp-millis": [
+        "if type(v) is not datetime or v.tzinfo is not UTC:",
+        "    raise _Unplanned('not a UTC datetime')",
+        "d = v - _EPOCH",
+        "out += _long((d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000)",
+    ],
+    "date": [
+        "if type(v) is not date:",
+        "    raise _Unplanned('not a date')",
+        "out += _long(v.toordinal() - _EPOCH_DAY)",
+    ],
+}
+
+
+def _simple(avro_type: Any, named: dict[str, Writer]) -> str | None:
+    """The `_LINES` key of a type, None when it is not one of them."""
+    if isinstance(avro_type, str):
+        return avro_type if avro_type in _PRIMITIVES and avro_type not in named else None
+    if isinstance(avro_type, dict):
+        kind, logical = avro_type.get("type"), avro_type.get("logicalType")
+        if kind == "long" and logical == "timestamp-millis":
+            return "timestamp-millis"
+        if kind == "int" and logical == "date":
+            return "date"
+        if logical is None and kind in _PRIMITIVES:
+            return str(kind)
+    return None
+
+
+_PRIMITIVES = ("string", "boolean", "int", "long", "double")
+
+
+def _inline(
+    avro_type: Any, named: dict[str, Writer], space: dict[str, Any], slot: str
+) -> list[str]:
+    """The lines writing `v` of `avro_type`: in line for a simple type or a null-or-value union
+    of one, else a call of the type's writer (kept in `space` under `slot`)."""
+    simple = _simple(avro_type, named)
+    if simple is not None:
+        return _LINES[simple]
+    if isinstance(avro_type, list) and len(avro_type) == 2 and "null" in avro_type:
+        null = avro_type.index("null")
+        inner = _simple(avro_type[1 - null], named)
+        if inner is not None:
+            return [
+                "if v is None:",
+                f"    out += {_BYTE[null << 1]!r}",
+                "else:",
+                f"    out += {_BYTE[(1 - null) << 1]!r}",
+                *(f"    {line}" for line in _LINES[inner]),
+            ]
+    space[slot] = _writer(avro_type, named)
+    return [f"{slot}(out, v)"]
