@@ -29,7 +29,7 @@ from typing import Any
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.emit.mapping import FieldRule, Mapping
-from openbeat.emit.values import apply_rule
+from openbeat.emit.values import apply_rule, convert_value
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,15 @@ def _compile(
         return general
     answers = shared.setdefault(rule.model_dump_json(), {})
     columns = tuple(dict.fromkeys(column for column, _ in rule.columns()))
+    if not columns:
+        return _constant(answers, general)
     if len(columns) == 1:
-        return _kept_by_cell(columns[0], answers, general)
+        first = None
+        if rule.column is not None and _bare(rule):  # a typed column: convert it at once
+            first = _converted(rule, mapping.null_values, zone, field, general)
+        return _kept_by_cell(columns[0], answers, general, first)
+    if len(columns) == 2:
+        return _kept_by_pair(columns[0], columns[1], answers, general)
     return _kept_by_cells(columns, answers, general)
 
 
@@ -136,17 +143,72 @@ def _number(
     return number
 
 
-def _kept_by_cell(column: str, answers: dict[Any, Any], general: FieldFunction) -> FieldFunction:
+def _converted(
+    rule: FieldRule, nulls: tuple[str, ...], zone: Jurisdiction, field: str, general: FieldFunction
+) -> Callable[[Row, str], Any]:
+    """The first answer for a text cell of a typed column used as it is (a time, a revision, a
+    flag): what `apply_rule` does for it, the type conversion of the stripped text."""
+
+    def converted(row: Row, cell: str) -> Any:
+        text = cell.strip()
+        if text and text not in nulls:
+            return convert_value(rule, text, zone, field)
+        return general(row)  # the empty cell's default
+
+    return converted
+
+
+def _kept_by_cell(
+    column: str,
+    answers: dict[Any, Any],
+    general: FieldFunction,
+    first: Callable[[Row, str], Any] | None = None,
+) -> FieldFunction:
+    """Answers kept by the text of one cell; `first(row, cell)` computes a new one (by default
+    the rule's general path)."""
+
     def kept(row: Row) -> Any:
         cell = row.get(column)
         if type(cell) is not str:
             return general(row)
         value = answers.get(cell, _MISSING)
         if value is _MISSING:
-            value = general(row)
+            value = general(row) if first is None else first(row, cell)
             if len(answers) >= ANSWERS_KEPT:
                 answers.clear()
             answers[cell] = value
+        return value
+
+    return kept
+
+
+def _constant(answers: dict[Any, Any], general: FieldFunction) -> FieldFunction:
+    """A rule that reads no cell (a const): its answer, once it has one."""
+
+    def constant(row: Row) -> Any:
+        value = answers.get((), _MISSING)
+        if value is _MISSING:
+            value = answers[()] = general(row)
+        return value
+
+    return constant
+
+
+def _kept_by_pair(
+    first: str, second: str, answers: dict[Any, Any], general: FieldFunction
+) -> FieldFunction:
+    """`_kept_by_cells` for the common two columns (a code and its fallback, a template)."""
+
+    def kept(row: Row) -> Any:
+        cells = (row.get(first), row.get(second))
+        if type(cells[0]) is not str or type(cells[1]) is not str:
+            return general(row)
+        value = answers.get(cells, _MISSING)
+        if value is _MISSING:
+            value = general(row)
+            if len(answers) >= ANSWERS_KEPT:
+                answers.clear()
+            answers[cells] = value
         return value
 
     return kept
