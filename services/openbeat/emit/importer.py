@@ -116,8 +116,9 @@ def _mapped(
     """One row's mapped values, nested into the schema's records and lists."""
     if "__error__" in row:
         raise RowError("bad_row", "", str(row["__error__"]))
-    flat = {name: value_of(row) for name, value_of in compiled_fields(mapping, jurisdiction)}
-    return nest_fields(kind, flat)
+    compiled = compiled_fields(mapping, jurisdiction)
+    flat = {name: value_of(row) for name, value_of in compiled.functions}
+    return nest_fields(kind, flat) if compiled.dotted else flat
 
 
 def _finish(kind: str, values: dict[str, Any], jurisdiction: Jurisdiction) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import logging
 import math
 from collections.abc import Callable
 from collections.abc import Mapping as AnyMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.emit.mapping import FieldRule, Mapping
@@ -45,13 +45,23 @@ ANSWERS_KEPT = 1 << 16
 COMPILED_KEPT = 64
 
 _MISSING = object()
-_COMPILED: dict[tuple[int, int], tuple[Mapping, Jurisdiction, list[tuple[str, FieldFunction]]]] = {}
 
 
-def compiled_fields(mapping: Mapping, zone: Jurisdiction) -> list[tuple[str, FieldFunction]]:
-    """(field, function of a row) for every field of `mapping`, in the mapping's order.
+class CompiledFields(NamedTuple):
+    """(field, function of a row) for every field of a mapping, in the mapping's order, and
+    whether any field is dotted (a part of a nested record or list: the values need nesting)."""
 
-    `function(row)` is `apply_rule(rule, row, mapping, zone, field)`, made once per mapping.
+    functions: list[tuple[str, FieldFunction]]
+    dotted: bool
+
+
+_COMPILED: dict[tuple[int, int], tuple[Mapping, Jurisdiction, CompiledFields]] = {}
+
+
+def compiled_fields(mapping: Mapping, zone: Jurisdiction) -> CompiledFields:
+    """The mapping's fields compiled for `zone`, once per mapping.
+
+    Each `function(row)` is `apply_rule(rule, row, mapping, zone, field)`.
     """
     key = (id(mapping), id(zone))
     known = _COMPILED.get(key)
@@ -63,9 +73,10 @@ def compiled_fields(mapping: Mapping, zone: Jurisdiction) -> list[tuple[str, Fie
     functions = [
         (name, _compile(rule, mapping, zone, name, shared)) for name, rule in mapping.fields.items()
     ]
+    compiled = CompiledFields(functions, any("." in name for name in mapping.fields))
     # The mapping and zone are kept beside the functions, so their ids are never reused.
-    _COMPILED[key] = (mapping, zone, functions)
-    return functions
+    _COMPILED[key] = (mapping, zone, compiled)
+    return compiled
 
 
 def _compile(
