@@ -47,8 +47,26 @@ class _Unplanned(Exception):
     """A value (or, when planning, a schema type) the writers here do not write."""
 
 
+# Encoders made so far, by (store identity, record name), the store kept beside them so its id
+# is never reused: a worker converts hundreds of chunks with one store and one record.
+_ENCODERS: dict[tuple[int, str], tuple[SchemaStore, Callable[[dict[str, Any]], bytes]]] = {}
+# A process uses one store; tests load a few dozen.
+_ENCODERS_KEPT = 32
+
+
 def record_encoder(store: SchemaStore, full_name: str) -> Callable[[dict[str, Any]], bytes]:
     """`record -> bytes`, the same as `store.encode(full_name, record)` for every record."""
+    known = _ENCODERS.get((id(store), full_name))
+    if known is not None:
+        return known[1]
+    if len(_ENCODERS) >= _ENCODERS_KEPT:
+        _ENCODERS.clear()
+    encode = _planned(store, full_name)
+    _ENCODERS[(id(store), full_name)] = (store, encode)
+    return encode
+
+
+def _planned(store: SchemaStore, full_name: str) -> Callable[[dict[str, Any]], bytes]:
     version = store.latest(full_name)
 
     def fallback(record: dict[str, Any]) -> bytes:
