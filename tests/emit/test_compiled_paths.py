@@ -1,6 +1,7 @@
 """The import's planned shortcuts give exactly what the general code gives.
 
-Compiled field rules (emit/rules.py) against `apply_rule`, the time parser (emit/timeparse.py)
+Compiled field rules (emit/rules.py) against `apply_rule`, the generated record completion
+(emit/completion.py) against `shape.complete_record`, the time parser (emit/timeparse.py)
 against `datetime.strptime`, and the planned encoder (emit/encoding.py) against
 `SchemaStore.encode`, the key hash against kafka-python's murmur2: same values, same bytes,
 same errors, on ordinary and awkward input.
@@ -24,10 +25,12 @@ from openbeat.contracts.examples import (
     example_survey_response,
 )
 from openbeat.contracts.jurisdiction import load_jurisdiction
+from openbeat.emit.completion import completer
 from openbeat.emit.encoding import record_encoder
 from openbeat.emit.mapping import Mapping, RowError, load_mapping
 from openbeat.emit.producer import key_hash, murmur2_words
 from openbeat.emit.rules import compiled_fields
+from openbeat.emit.shape import complete_record
 from openbeat.emit.timeparse import parse
 from openbeat.emit.values import apply_rule
 from openbeat.paths import INFRA_DIR
@@ -187,3 +190,29 @@ def test_key_hash_is_kafka_pythons_murmur2() -> None:
     for key in keys:
         assert murmur2_words(key) == murmur2(key), key
         assert key_hash(key) == murmur2(key) & 0x7FFFFFFF
+
+
+def test_planned_completion_gives_what_complete_record_gives() -> None:
+    pick = random.Random(4)
+    odd: list[Any] = [None, "", "x", 0, 2**31, -1, 1.5, True, False, [], [{"code": "13A"}],
+                      {"name": "n"}, datetime(2014, 3, 1), datetime(2014, 3, 1, tzinfo=UTC),
+                      datetime(2014, 3, 1, tzinfo=timezone(timedelta(hours=1))),
+                      "2014-03-01T00:00:00Z", "2014-03-01", 1393632000000]  # fmt: skip
+    for kind, example in [
+        ("incident", example_incident()),
+        ("report", example_report()),
+        ("engagement", example_engagement()),
+        ("engagement", example_survey_response()),
+    ]:
+        complete = completer(kind)
+        cases = [example, {}, {k: None for k in example}]
+        for _ in range(400):
+            values = dict(example)
+            for name in pick.sample(sorted(values), 3):
+                if pick.random() < 0.2:
+                    del values[name]
+                else:
+                    values[name] = pick.choice(odd)
+            cases.append(values)
+        for values in cases:
+            assert _outcome(complete, values) == _outcome(complete_record, kind, values), values

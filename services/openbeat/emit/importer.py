@@ -28,6 +28,7 @@ from typing import Any
 
 from openbeat.contracts.jurisdiction import Jurisdiction
 from openbeat.contracts.validation import dead_letter_reason, validate
+from openbeat.emit.completion import completer
 from openbeat.emit.grouping import bucket_count, combine, grouped_rows
 from openbeat.emit.mapping import KINDS, Mapping, MappingError, RowError, load_mapping
 from openbeat.emit.reading import (
@@ -42,7 +43,6 @@ from openbeat.emit.reading import (
 from openbeat.emit.rules import compiled_fields
 from openbeat.emit.shape import (
     check_shape,
-    complete_record,
     field_names,
     list_fields,
     nest_fields,
@@ -131,7 +131,7 @@ def _finish(kind: str, values: dict[str, Any], jurisdiction: Jurisdiction) -> di
             located = jurisdiction.district_at(lat, lon)
             if located is not None:
                 values = {**values, "district": located}
-    return complete_record(kind, values)
+    return completer(kind)(values)  # complete_record(kind, values), planned once per kind
 
 
 def check_mapping(mapping: Mapping, kind: str) -> None:

@@ -13,7 +13,6 @@ import copy
 import json
 import logging
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -147,69 +146,20 @@ def build_record(kind: str, flat: dict[str, Any]) -> dict[str, Any]:
 def complete_record(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     """A full, type-checked record from (nested) values: absent or null fields take defaults.
 
-    The same as filling every schema field in (the value, else null where the field is
-    nullable and named in `values`, else its default, else null) and then `check_shape`, in one
-    pass planned once per kind (`_completion`); fields not in the schema are left out.
+    The reference for `completion.completer(kind)`, which the importer runs per row.
     """
     record: dict[str, Any] = {}
-    for name, nullable, has_default, default, check in _completion(kind):
-        value = values.get(name)
-        if value is None:
-            if nullable and name in values:
-                record[name] = None
-                continue
-            if has_default:
-                value = _default(default)
-        # None here is a missing field: the check names it unless the field is nullable.
-        record[name] = check(value)
-    return record
-
-
-@cache
-def _completion(kind: str) -> list[tuple[str, bool, bool, Any, Callable[[Any], Any]]]:
-    """Per field of `kind`, in order: (name, nullable, has default, default, its check)."""
-    plan = []
     for field in raw_schema(kind)["fields"]:
-        nullable, _ = _branches(field["type"])
-        check = _checker(field["type"], field["name"])
-        plan.append((field["name"], nullable, "default" in field, field.get("default"), check))
-    return plan
-
-
-def _checker(avro_type: Any, where: str) -> Callable[[Any], Any]:
-    """`_value(avro_type, value, where)` as a function of the value, with a shortcut for the
-    values a converted row holds (exact str, bool, int, float, UTC datetime, empty list) that
-    returns what `_value` would; anything else, None and errors included, goes to `_value`."""
-    _, inner = _branches(avro_type)
-
-    def general(value: Any) -> Any:
-        return _value(avro_type, value, where)
-
-    if isinstance(inner, dict):
-        kind, logical = inner.get("type"), inner.get("logicalType")
-        if kind == "array":
-            return lambda value: [] if type(value) is list and not value else general(value)
-        if kind == "long" and logical in ("timestamp-millis", "timestamp-micros"):
-            # astimezone(UTC) of a UTC datetime is the datetime itself
-            return lambda value: (
-                value if type(value) is datetime and value.tzinfo is UTC else general(value)
-            )
-        if kind == "record" or logical is not None:
-            return general
-        inner = kind
-    if inner == "string":
-        return lambda value: value if type(value) is str else general(value)
-    if inner == "boolean":
-        return lambda value: value if value is True or value is False else general(value)
-    if inner == "int":
-        return lambda value: (
-            value if type(value) is int and -(2**31) <= value < 2**31 else general(value)
-        )
-    if inner == "long":
-        return lambda value: value if type(value) is int else general(value)
-    if inner in ("double", "float"):
-        return lambda value: value if type(value) is float else general(value)  # float(x) is x
-    return general
+        name = field["name"]
+        if values.get(name) is not None:
+            record[name] = values[name]
+        elif name in values and _branches(field["type"])[0]:
+            record[name] = None
+        elif "default" in field:
+            record[name] = _default(field["default"])
+        else:
+            record[name] = None  # check_shape names it as missing unless it is nullable
+    return check_shape(kind, record)
 
 
 def check_shape(kind: str, record: dict[str, Any]) -> dict[str, Any]:
