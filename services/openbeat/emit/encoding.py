@@ -251,8 +251,27 @@ def _record(schema: dict[str, Any], named: dict[str, Writer]) -> Writer:
     return write
 
 
+# Encoded numbers and UTC timestamps kept by value (ints by value only: bools never get here):
+# an import repeats its revisions and times (occurred_at and reported_at from one column, a
+# nightly edit time), and a varint of a timestamp is the dearest value to write. As many as
+# the field rules keep answers (rules.ANSWERS_KEPT): a full table is emptied and refilled.
+_KEPT = 1 << 16
+_NUMBERS: dict[int, bytes] = {}
+_MOMENTS: dict[datetime, bytes] = {}
+
+
+def _keep(table: dict[Any, bytes], key: Any, data: bytes) -> bytes:
+    if len(table) >= _KEPT:
+        table.clear()
+    table[key] = data
+    return data
+
+
 # Names the generated writers use.
 _SPACE: dict[str, Any] = {
+    "_NUMBERS": _NUMBERS,
+    "_MOMENTS": _MOMENTS,
+    "_keep": _keep,
     "_Unplanned": _Unplanned,
     "_BYTE": _BYTE,
     "_TRUE": _TRUE,
@@ -286,9 +305,19 @@ _LINES: dict[str, list[str]] = {
     "int": [
         f"if type(v) is not int or not {_INT_MIN} <= v <= {_INT_MAX}:",
         "    raise _Unplanned('not a 32-bit int')",
-        "out += _long(v)",
+        "b = _NUMBERS.get(v)",
+        "if b is None:",
+        "    b = _keep(_NUMBERS, v, _long(v))",
+        "out += b",
     ],
-    "long": ["if type(v) is not int:", "    raise _Unplanned('not an int')", "out += _long(v)"],
+    "long": [
+        "if type(v) is not int:",
+        "    raise _Unplanned('not an int')",
+        "b = _NUMBERS.get(v)",
+        "if b is None:",
+        "    b = _keep(_NUMBERS, v, _long(v))",
+        "out += b",
+    ],
     "double": [
         "if type(v) is not float:",
         "    raise _Unplanned('not a float')",
@@ -297,8 +326,12 @@ _LINES: dict[str, list[str]] = {
     "timestamp-millis": [
         "if type(v) is not datetime or v.tzinfo is not UTC:",
         "    raise _Unplanned('not a UTC datetime')",
-        "d = v - _EPOCH",
-        "out += _long((d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000)",
+        "b = _MOMENTS.get(v)",
+        "if b is None:",
+        "    d = v - _EPOCH",
+        "    b = _long((d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000)",
+        "    b = _keep(_MOMENTS, v, b)",
+        "out += b",
     ],
     "date": [
         "if type(v) is not date:",
