@@ -197,8 +197,8 @@ def _check_coordinates(record: dict[str, Any], ctx: ValidationContext, out: list
         )
     elif lat is not None and lon is not None:
         inside = (
-            isinstance(lat, int | float)
-            and isinstance(lon, int | float)
+            isinstance(lat, (int, float))
+            and isinstance(lon, (int, float))
             and math.isfinite(lat)
             and math.isfinite(lon)
             and ctx.jurisdiction.bbox.contains(lat, lon)
@@ -224,8 +224,9 @@ def _check_incident(record: dict[str, Any], ctx: ValidationContext, out: list[Fa
     _check_id(record, "agency_id", out)
     _check_revision(record, out)
     reported, occurred = record.get("reported_at"), record.get("occurred_at")
-    reported_ok = _check_not_future(reported, "reported_at", ctx, out)
-    occurred_ok = _check_not_future(occurred, "occurred_at", ctx, out)
+    not_after = ctx.now + ctx.future_skew  # _check_not_future's limit, computed once
+    reported_ok = _check_time(reported, "reported_at", ctx, out, not_after)
+    occurred_ok = _check_time(occurred, "occurred_at", ctx, out, not_after)
     # Compared only when both are in range (adding the skew to year 9999 would overflow).
     if (
         reported_ok
