@@ -79,13 +79,20 @@ def _rule_cases() -> list[dict[str, Any]]:
 def test_compiled_rules_give_what_apply_rule_gives() -> None:
     chicago = load_jurisdiction("chicago")
     mapping = load_mapping(CHICAGO_MAP)
-    functions = dict(compiled_fields(mapping, chicago).functions)
+    compiled = compiled_fields(mapping, chicago)
+    functions = dict(compiled.functions)
     assert list(functions) == list(mapping.fields)
     for _ in range(2):  # the second pass answers from the kept answers
         for row in _rule_cases():
             for name, rule in mapping.fields.items():
                 want = _outcome(apply_rule, rule, row, mapping, chicago, name)
                 assert _outcome(functions[name], row) == want, (name, row)
+            assert _outcome(compiled.values, row) == _outcome(_each_field, mapping, chicago, row)
+
+
+def _each_field(mapping: Mapping, zone: Any, row: dict[str, Any]) -> dict[str, Any]:
+    rules = mapping.fields.items()
+    return {name: apply_rule(rule, row, mapping, zone, name) for name, rule in rules}
 
 
 def test_compiled_number_and_list_rules() -> None:

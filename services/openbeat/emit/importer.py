@@ -117,7 +117,7 @@ def _mapped(
     if "__error__" in row:
         raise RowError("bad_row", "", str(row["__error__"]))
     compiled = compiled_fields(mapping, jurisdiction)
-    flat = {name: value_of(row) for name, value_of in compiled.functions}
+    flat = compiled.values(row)  # each field's compiled function in turn
     return nest_fields(kind, flat) if compiled.dotted else flat
 
 

@@ -48,11 +48,20 @@ _MISSING = object()
 
 
 class CompiledFields(NamedTuple):
-    """(field, function of a row) for every field of a mapping, in the mapping's order, and
-    whether any field is dotted (a part of a nested record or list: the values need nesting)."""
+    """(field, function of a row) for every field of a mapping, in the mapping's order; whether
+    any field is dotted (a part of a nested record or list: the values need nesting); and
+    `values(row)`, the dict of every field's value, the same as calling each function in turn
+    (generated as one function: see `_values_function`)."""
 
     functions: list[tuple[str, FieldFunction]]
     dotted: bool
+    values: Callable[[Row], dict[str, Any]]
+
+
+# How `_values_function` writes a field out: ("plain", column, general) for a text column used
+# as it is, ("kept", column, answers, new, general) for answers kept by one cell, ("call",
+# function) for any other.
+Recipe = tuple[Any, ...]
 
 
 _COMPILED: dict[tuple[int, int], tuple[Mapping, Jurisdiction, CompiledFields]] = {}
@@ -70,10 +79,13 @@ def compiled_fields(mapping: Mapping, zone: Jurisdiction) -> CompiledFields:
     if len(_COMPILED) >= COMPILED_KEPT:
         _COMPILED.clear()
     shared: dict[str, dict[Any, Any]] = {}  # answers by rule, shared by fields with equal rules
-    functions = [
-        (name, _compile(rule, mapping, zone, name, shared)) for name, rule in mapping.fields.items()
+    made = [
+        (name, *_compile(rule, mapping, zone, name, shared))
+        for name, rule in mapping.fields.items()
     ]
-    compiled = CompiledFields(functions, any("." in name for name in mapping.fields))
+    functions = [(name, function) for name, function, _ in made]
+    values = _values_function([(name, recipe) for name, _, recipe in made], mapping.null_values)
+    compiled = CompiledFields(functions, any("." in name for name in mapping.fields), values)
     # The mapping and zone are kept beside the functions, so their ids are never reused.
     _COMPILED[key] = (mapping, zone, compiled)
     return compiled
@@ -81,29 +93,37 @@ def compiled_fields(mapping: Mapping, zone: Jurisdiction) -> CompiledFields:
 
 def _compile(
     rule: FieldRule, mapping: Mapping, zone: Jurisdiction, field: str, shared: dict[str, Any]
-) -> FieldFunction:
+) -> tuple[FieldFunction, Recipe]:
+    """The field's function of a row and its recipe for `_values_function`."""
+
     def general(row: Row) -> Any:
         return apply_rule(rule, row, mapping, zone, field)
 
     if rule.column is not None and _bare(rule):
         if rule.type == "string":
-            return _plain(rule.column, mapping.null_values, general)
+            plain = _plain(rule.column, mapping.null_values, general)
+            return plain, ("plain", rule.column, general)
         if rule.type in ("float", "int"):
-            return _number(rule.column, rule.type, mapping.null_values, general)
+            function = _number(rule.column, rule.type, mapping.null_values, general)
+            return function, ("call", function)
     if _makes_list(rule):
-        return general
+        return general, ("call", general)
     answers = shared.setdefault(rule.model_dump_json(), {})
     columns = tuple(dict.fromkeys(column for column, _ in rule.columns()))
     if not columns:
-        return _constant(answers, general)
-    if len(columns) == 1:
+        function = _constant(answers, general)
+    elif len(columns) == 1:
         first = None
         if rule.column is not None and _bare(rule):  # a typed column: convert it at once
             first = _converted(rule, mapping.null_values, zone, field, general)
-        return _kept_by_cell(columns[0], answers, general, first)
-    if len(columns) == 2:
-        return _kept_by_pair(columns[0], columns[1], answers, general)
-    return _kept_by_cells(columns, answers, general)
+        new = _new_answer(answers, general, first)
+        kept = _kept_by_cell(columns[0], answers, general, new)
+        return kept, ("kept", columns[0], answers, new, general)
+    elif len(columns) == 2:
+        function = _kept_by_pair(columns[0], columns[1], answers, general)
+    else:
+        function = _kept_by_cells(columns, answers, general)
+    return function, ("call", function)
 
 
 def _bare(rule: FieldRule) -> bool:
@@ -169,14 +189,26 @@ def _converted(
     return converted
 
 
+def _new_answer(
+    answers: dict[Any, Any], general: FieldFunction, first: Callable[[Row, str], Any] | None
+) -> Callable[[Row, str], Any]:
+    """`new(row, cell)`: the answer for a cell not seen yet (by `first(row, cell)`, by default
+    the rule's general path), kept."""
+
+    def new(row: Row, cell: str) -> Any:
+        value = general(row) if first is None else first(row, cell)
+        if len(answers) >= ANSWERS_KEPT:
+            answers.clear()
+        answers[cell] = value
+        return value
+
+    return new
+
+
 def _kept_by_cell(
-    column: str,
-    answers: dict[Any, Any],
-    general: FieldFunction,
-    first: Callable[[Row, str], Any] | None = None,
+    column: str, answers: dict[Any, Any], general: FieldFunction, new: Callable[[Row, str], Any]
 ) -> FieldFunction:
-    """Answers kept by the text of one cell; `first(row, cell)` computes a new one (by default
-    the rule's general path)."""
+    """Answers kept by the text of one cell."""
 
     def kept(row: Row) -> Any:
         cell = row.get(column)
@@ -184,10 +216,7 @@ def _kept_by_cell(
             return general(row)
         value = answers.get(cell, _MISSING)
         if value is _MISSING:
-            value = general(row) if first is None else first(row, cell)
-            if len(answers) >= ANSWERS_KEPT:
-                answers.clear()
-            answers[cell] = value
+            value = new(row, cell)
         return value
 
     return kept
@@ -242,3 +271,47 @@ def _kept_by_cells(
         return value
 
     return kept
+
+
+def _values_function(
+    recipes: list[tuple[str, Recipe]], nulls: tuple[str, ...]
+) -> Callable[[Row], dict[str, Any]]:
+    """`row -> {field: value}` as one generated function: the plain and kept fields' lines are
+    written in line (what `_plain` and `_kept_by_cell` do), the others call their function.
+
+    A row's dozen fields called one by one cost about as much in calls as in work; the values
+    and the order they are computed in (so the first bad field raises) are the same.
+    """
+    space: dict[str, Any] = {"_MISSING": _MISSING, "_nulls": nulls}
+    source = ["def values(row):", "    get = row.get"]
+    for number, (_, recipe) in enumerate(recipes):
+        value = f"v{number}"
+        if recipe[0] == "plain":
+            _, column, space[f"_general_{number}"] = recipe
+            source += [
+                f"    c = get({column!r})",
+                "    if type(c) is str and (t := c.strip()) and t not in _nulls:",
+                f"        {value} = t",
+                "    else:",
+                f"        {value} = _general_{number}(row)",
+            ]
+        elif recipe[0] == "kept":
+            _, column, space[f"_answers_{number}"], space[f"_new_{number}"] = recipe[:4]
+            space[f"_general_{number}"] = recipe[4]
+            source += [
+                f"    c = get({column!r})",
+                "    if type(c) is str:",
+                f"        {value} = _answers_{number}.get(c, _MISSING)",
+                f"        if {value} is _MISSING:",
+                f"            {value} = _new_{number}(row, c)",
+                "    else:",
+                f"        {value} = _general_{number}(row)",
+            ]
+        else:
+            space[f"_function_{number}"] = recipe[1]
+            source.append(f"    {value} = _function_{number}(row)")
+    pairs = ", ".join(f"{name!r}: v{number}" for number, (name, _) in enumerate(recipes))
+    source.append(f"    return {{{pairs}}}")
+    exec(compile("\n".join(source), "<mapped values>", "exec"), space)
+    function: Callable[[Row], dict[str, Any]] = space["values"]
+    return function
