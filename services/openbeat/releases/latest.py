@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from openbeat.releases.sorting import SortedRows
 from openbeat.releases.spec import DatasetSpec
 from openbeat.releases.staging import StagedRecord
+from openbeat.releases.tabular import RowError, to_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,8 @@ CONVERT_RECORDS = 8192
 OUT_ROWS = 65536
 
 
-class RecordError(ValueError):
-    """A staged record whose value does not fit its dataset column; the message names it."""
+# A staged record whose value does not fit its dataset column: the builder's own error.
+RecordError = RowError
 
 
 def rank(item: StagedRecord) -> tuple[int, str, int, int]:
@@ -78,7 +79,6 @@ def latest_tables(
         return
     columns = [pa.field(c.name, c.type) for c in spec.columns]
     schema = pa.schema([*columns, *_RANK, _DROP])
-    struct = pa.struct(list(schema))
     keys = ("public_id", *(f.name for f in _RANK))
     ordered = SortedRows(schema, keys, workdir)
     names = spec.column_names
@@ -98,7 +98,7 @@ def latest_tables(
                 _drop=bool(dropped(record)),
             )
             entries.append(entry)
-        ordered.add(_to_batch(entries, struct, schema))
+        ordered.add(pa.RecordBatch.from_arrays(to_arrays(list(schema), entries), schema=schema))
     held: pa.Table | None = None
     for table in ordered.tables(OUT_ROWS):
         if held is not None:
@@ -117,17 +117,3 @@ def _published(winners: pa.Table, names: list[str]) -> Iterator[pa.Table]:
     kept = winners.filter(pc.invert(winners.column("_drop")))
     if len(kept):
         yield kept.select(names)
-
-
-def _to_batch(entries: list[dict[str, Any]], struct: pa.StructType, schema: pa.Schema) -> Any:
-    try:
-        arrays = pa.array(entries, type=struct).flatten()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
-        arrays = []
-        for field in schema:
-            values = [entry.get(field.name) for entry in entries]
-            try:
-                arrays.append(pa.array(values, type=field.type))
-            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
-                raise RecordError(f"column {field.name!r} ({field.type}): {exc}") from exc
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -28,7 +28,7 @@ import csv
 import hashlib
 import io
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from openbeat.releases import sorting
-from openbeat.releases.datasets import ColumnSpec, DatasetSpec
+from openbeat.releases.datasets import DatasetSpec
 from openbeat.releases.json_lists import json_lists
 from openbeat.releases.sorting import SortedRows
 
@@ -114,18 +114,22 @@ def _to_batch(
     chunk: list[Mapping[str, Any]],
     timezone: str = "UTC",
 ) -> pa.RecordBatch:
-    """One batch of rows as Arrow, checked against the spec (required columns present).
+    """One batch of rows as Arrow, checked against the spec (required columns present)."""
+    fields = [pa.field(c.name, c.type) for c in spec.columns]
+    return _checked(spec, schema, to_arrays(fields, chunk), timezone)
+
+
+def to_arrays(fields: list[pa.Field], rows: Sequence[Mapping[str, Any]]) -> list[pa.Array]:
+    """The `fields` of `rows` as Arrow arrays (absent keys are null).
 
     The fast path converts the whole chunk in C++ as a struct array; any failure (a bad value, a
     row that is a Mapping but not a dict) falls back to converting column by column, which
     either succeeds the same way or raises `RowError` naming the column.
     """
-    struct = pa.struct([pa.field(c.name, c.type) for c in spec.columns])
     try:
-        arrays = pa.array(chunk, type=struct).flatten()
+        return list(pa.array(rows, type=pa.struct(fields)).flatten())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
-        arrays = [_to_array(column, chunk) for column in spec.columns]
-    return _checked(spec, schema, list(arrays), timezone)
+        return [_to_array(field, rows) for field in fields]
 
 
 def _table_batch(
@@ -165,12 +169,12 @@ def _with_local_columns(spec: DatasetSpec, arrays: list[pa.Array], timezone: str
     return arrays
 
 
-def _to_array(column: ColumnSpec, chunk: list[Mapping[str, Any]]) -> pa.Array:
-    values = [row.get(column.name) for row in chunk]
+def _to_array(field: pa.Field, rows: Sequence[Mapping[str, Any]]) -> pa.Array:
+    values = [row.get(field.name) for row in rows]
     try:
-        return pa.array(values, type=column.type)
+        return pa.array(values, type=field.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as exc:
-        raise RowError(f"column {column.name!r} ({column.type}): {exc}") from exc
+        raise RowError(f"column {field.name!r} ({field.type}): {exc}") from exc
 
 
 def _cell_texts(batch: pa.RecordBatch | pa.Table) -> list[pa.Array | pa.ChunkedArray]:
